@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 
-class TensorSpec(NamedTuple):
+@dataclass(frozen=True)
+class TensorSpec:
     """A shape and a dtype: what `compute_output_spec` takes and returns.
 
     Shapes handed to a backend are fully known (no `None`); kerasish resolves unknown
-    dimensions itself (see `kerasish.backend.compute_output_spec`).
+    dimensions itself (see `kerasish.ops.symbolic.compute_output_spec`). It is a leaf
+    for `kerasish.backend.tree` (not a tuple).
     """
 
     shape: tuple

@@ -1,0 +1,252 @@
+"""Neural-network operations (`keras.ops.nn` names): activations and crossentropies.
+
+Each is written once here from backend primitives; a backend may supply a fused
+version through `Backend.overrides`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import kerasish.backend as kb
+from kerasish.ops import numpy as knp
+from kerasish.ops.dispatch import override, symbolic_aware, value
+
+
+def _b():
+    return kb.get()
+
+
+# ----------------------------------------------------------------- activations
+@symbolic_aware
+def relu(x):
+    """max(x, 0), with gradient 0 at 0."""
+    b = _b()
+    fast = override(b, "relu")
+    x = value(x)
+    if fast is not None:
+        return fast(x)
+    return b.where(b.greater(x, 0), x, b.zeros((), b.dtype(x)))
+
+
+@symbolic_aware
+def relu6(x):
+    return knp.minimum(relu(x), 6.0)
+
+
+@symbolic_aware
+def sigmoid(x):
+    return _b().sigmoid(value(x))
+
+
+@symbolic_aware
+def hard_sigmoid(x):
+    """relu6(x + 3) / 6."""
+    return knp.divide(relu6(knp.add(x, 3.0)), 6.0)
+
+
+@symbolic_aware
+def softplus(x):
+    """log(1 + exp(x)), computed without overflow."""
+    b = _b()
+    fast = override(b, "softplus")
+    x = value(x)
+    if fast is not None:
+        return fast(x)
+    return b.add(relu(x), b.log1p(b.exp(b.negative(b.abs(x)))))
+
+
+@symbolic_aware
+def softsign(x):
+    x = value(x)
+    return knp.divide(x, knp.add(knp.abs(x), 1.0))
+
+
+@symbolic_aware
+def silu(x):
+    """x * sigmoid(x)."""
+    b = _b()
+    fast = override(b, "silu")
+    x = value(x)
+    if fast is not None:
+        return fast(x)
+    return b.multiply(x, b.sigmoid(x))
+
+
+swish = silu
+
+
+@symbolic_aware
+def log_sigmoid(x):
+    return knp.negative(softplus(knp.negative(x)))
+
+
+@symbolic_aware
+def leaky_relu(x, negative_slope=0.2):
+    b = _b()
+    x = value(x)
+    return b.where(b.greater_equal(x, 0), x, b.multiply(x, negative_slope))
+
+
+@symbolic_aware
+def elu(x, alpha=1.0):
+    b = _b()
+    x = value(x)
+    # expm1 of the negative part only: the unused branch must stay finite so that
+    # its zero gradient is not 0 * inf.
+    negative_part = b.multiply(b.expm1(b.minimum(x, 0.0)), alpha)
+    return b.where(b.greater(x, 0), x, negative_part)
+
+
+@symbolic_aware
+def selu(x):
+    alpha = 1.6732632423543772848170429916717
+    scale = 1.0507009873554804934193349852946
+    return knp.multiply(elu(x, alpha), scale)
+
+
+@symbolic_aware
+def gelu(x, approximate=True):
+    """Gaussian error linear unit; the tanh approximation when `approximate`."""
+    b = _b()
+    fast = override(b, "gelu")
+    x = value(x)
+    if fast is not None:
+        return fast(x, approximate)
+    if approximate:
+        inner = b.multiply(
+            math.sqrt(2.0 / math.pi), b.add(x, b.multiply(0.044715, b.multiply(x, b.multiply(x, x))))
+        )
+        return b.multiply(b.multiply(0.5, x), b.add(1.0, b.tanh(inner)))
+    return b.multiply(b.multiply(0.5, x), b.add(1.0, b.erf(b.divide(x, math.sqrt(2.0)))))
+
+
+@symbolic_aware
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along `axis`, shifted by the maximum for stability."""
+    b = _b()
+    fast = override(b, "softmax")
+    x = value(x)
+    if fast is not None:
+        return fast(x, axis)
+    shifted = b.subtract(x, b.stop_gradient(b.max(x, axis=axis, keepdims=True)))
+    e = b.exp(shifted)
+    return b.divide(e, b.sum(e, axis=axis, keepdims=True))
+
+
+@symbolic_aware
+def log_softmax(x, axis=-1):
+    b = _b()
+    fast = override(b, "log_softmax")
+    x = value(x)
+    if fast is not None:
+        return fast(x, axis)
+    shifted = b.subtract(x, b.stop_gradient(b.max(x, axis=axis, keepdims=True)))
+    return b.subtract(shifted, b.log(b.sum(b.exp(shifted), axis=axis, keepdims=True)))
+
+
+@symbolic_aware
+def logsumexp(x, axis=None, keepdims=False):
+    b = _b()
+    fast = override(b, "logsumexp")
+    x = value(x)
+    if fast is not None:
+        return fast(x, axis, keepdims)
+    m = b.stop_gradient(b.max(x, axis=axis, keepdims=True))
+    m = b.where(b.isfinite(m), m, b.zeros((), b.dtype(m)))
+    out = b.add(b.log(b.sum(b.exp(b.subtract(x, m)), axis=axis, keepdims=True)), m)
+    if keepdims:
+        return out
+    return knp.squeeze(out, axis=axis) if axis is not None else b.reshape(out, ())
+
+
+@symbolic_aware
+def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
+    """A one-hot encoding of integer `x` with a new axis of size `num_classes`."""
+    b = _b()
+    out = b.one_hot(value(x), int(num_classes), kb.standardize_dtype(dtype))
+    if axis not in (-1, len(b.shape(out)) - 1):
+        n = len(b.shape(out))
+        axis = axis % n
+        perm = list(range(n - 1))
+        perm.insert(axis, n - 1)
+        out = b.transpose(out, perm)
+    return out
+
+
+# -------------------------------------------------------------- crossentropies
+def _check_same_rank(target, output, name):
+    ts, os_ = knp.shape(target), knp.shape(output)
+    if len(ts) != len(os_):
+        raise ValueError(
+            f"`{name}`: `target` and `output` must have the same rank. "
+            f"Received: target.shape={ts}, output.shape={os_}"
+        )
+    for t, o in zip(ts, os_):
+        if t is not None and o is not None and t != o:
+            raise ValueError(
+                f"`{name}`: `target` and `output` must have the same shape. "
+                f"Received: target.shape={ts}, output.shape={os_}"
+            )
+
+
+@symbolic_aware
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise binary crossentropy (no reduction)."""
+    b = _b()
+    target, output = knp.convert_to_tensor(target), value(output)
+    _check_same_rank(target, output, "binary_crossentropy")
+    target = b.cast(target, b.dtype(output))
+    if from_logits:
+        # relu(x) - x * z + log(1 + exp(-|x|)): finite for any logit.
+        return b.add(
+            b.subtract(relu(output), b.multiply(output, target)),
+            b.log1p(b.exp(b.negative(b.abs(output)))),
+        )
+    eps = kb.epsilon()
+    output = knp.clip(output, eps, 1.0 - eps)
+    bce = b.multiply(target, b.log(output))
+    bce = b.add(bce, b.multiply(b.subtract(1.0, target), b.log(b.subtract(1.0, output))))
+    return b.negative(bce)
+
+
+@symbolic_aware
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Crossentropy between one-hot (or soft) `target` and `output`, reduced over `axis`."""
+    b = _b()
+    target, output = knp.convert_to_tensor(target), value(output)
+    _check_same_rank(target, output, "categorical_crossentropy")
+    target = b.cast(target, b.dtype(output))
+    if from_logits:
+        log_prob = log_softmax(output, axis=axis)
+    else:
+        output = b.divide(output, b.sum(output, axis=axis, keepdims=True))
+        eps = kb.epsilon()
+        log_prob = b.log(knp.clip(output, eps, 1.0 - eps))
+    return b.negative(b.sum(b.multiply(target, log_prob), axis=axis))
+
+
+@symbolic_aware
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Crossentropy between integer class `target` and `output`, reduced over `axis`."""
+    b = _b()
+    target, output = knp.convert_to_tensor(target), value(output)
+    t_shape, o_shape = b.shape(target), b.shape(output)
+    if len(t_shape) == len(o_shape) and t_shape[-1] == 1:
+        target = knp.squeeze(target, axis=-1)
+        t_shape = b.shape(target)
+    if len(t_shape) != len(o_shape) - 1:
+        raise ValueError(
+            "`sparse_categorical_crossentropy`: `target` must have one axis fewer than `output` "
+            f"(integer class ids). Received: target.shape={t_shape}, output.shape={o_shape}"
+        )
+    if from_logits:
+        log_prob = log_softmax(output, axis=axis)
+    else:
+        output = b.divide(output, b.sum(output, axis=axis, keepdims=True))
+        eps = kb.epsilon()
+        log_prob = b.log(knp.clip(output, eps, 1.0 - eps))
+    if not kb.dtypes.is_int(b.dtype(target)):
+        target = b.cast(target, "int32")
+    labels = one_hot(target, o_shape[axis], axis=axis, dtype=b.dtype(output))
+    return b.negative(b.sum(b.multiply(labels, log_prob), axis=axis))

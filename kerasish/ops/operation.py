@@ -1,0 +1,93 @@
+"""Operations and the nodes that record their calls on symbolic tensors (the graph)."""
+
+from __future__ import annotations
+
+from kerasish.backend import tree
+from kerasish.ops.symbolic import KerasTensor, any_symbolic, compute_output_spec
+from kerasish.utils import naming
+
+
+class Node:
+    """One call of an operation on symbolic tensors.
+
+    Holds the call's arguments (with KerasTensors in place of inputs) and its
+    outputs; each output's `_keras_history` points back here. Graph walks go from
+    outputs to `parent_nodes`.
+    """
+
+    def __init__(self, operation: Operation, call_args=(), call_kwargs=None, outputs=None):
+        self.operation = operation
+        self.call_args = tuple(call_args)
+        self.call_kwargs = dict(call_kwargs or {})
+        self.outputs = outputs
+        self.input_tensors = [
+            x for x in tree.flatten((self.call_args, self.call_kwargs)) if isinstance(x, KerasTensor)
+        ]
+        self.output_tensors = [x for x in tree.flatten(outputs) if isinstance(x, KerasTensor)]
+        node_index = len(operation._inbound_nodes)
+        operation._inbound_nodes.append(self)
+        for tensor_index, tensor in enumerate(self.output_tensors):
+            tensor._keras_history = (operation, node_index, tensor_index)
+        for tensor in self.input_tensors:
+            if tensor._keras_history is not None:
+                tensor._keras_history[0]._outbound_nodes.append(self)
+
+    @property
+    def parent_nodes(self) -> list[Node]:
+        parents = []
+        for tensor in self.input_tensors:
+            if tensor._keras_history is not None:
+                op, node_index, _ = tensor._keras_history
+                parent = op._inbound_nodes[node_index]
+                if parent not in parents:
+                    parents.append(parent)
+        return parents
+
+    @property
+    def is_input(self) -> bool:
+        return not self.input_tensors
+
+
+class Operation:
+    """Something callable on tensors that, called on KerasTensors, records a Node.
+
+    Layers are operations; so is each `kerasish.ops` function called symbolically.
+    """
+
+    def __init__(self, name: str | None = None):
+        if name is None:
+            name = naming.auto_name(type(self).__name__)
+        if not isinstance(name, str) or "/" in name:
+            raise ValueError(
+                f"Argument `name` must be a string without '/'. Received: name={name!r}"
+            )
+        self.name = name
+        self._inbound_nodes: list[Node] = []
+        self._outbound_nodes: list[Node] = []
+
+    def __call__(self, *args, **kwargs):
+        if any_symbolic(args, kwargs):
+            return self.symbolic_call(*args, **kwargs)
+        return self.call(*args, **kwargs)
+
+    def symbolic_call(self, *args, **kwargs):
+        outputs = self.compute_output_spec(*args, **kwargs)
+        Node(self, args, kwargs, outputs)
+        return outputs
+
+    def call(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must implement `call`.")
+
+    def compute_output_spec(self, *args, **kwargs):
+        return compute_output_spec(self.call, *args, **kwargs)
+
+
+class FunctionOperation(Operation):
+    """A `kerasish.ops` function called on symbolic tensors."""
+
+    def __init__(self, fn, name: str):
+        super().__init__(name=naming.auto_name(name))
+        self.fn = fn
+
+    def call(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
