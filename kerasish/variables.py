@@ -9,6 +9,7 @@ import numpy as np
 
 import kerasish.backend as kb
 from kerasish.backend.dtypes import standardize_dtype
+from kerasish.ops.symbolic import in_shape_inference
 from kerasish.utils import naming
 
 _scope_state = threading.local()
@@ -107,15 +108,22 @@ class Variable:
             from kerasish import initializers
 
             initializer = initializers.get(initializer)
+        self._initializer = None
         if callable(initializer):
             if shape is None:
                 raise ValueError(
                     f"Variable {self.name!r}: a `shape` is needed when the initializer is callable. "
                     f"Received: initializer={initializer!r}, shape=None"
                 )
-            shape = tuple(int(d) for d in shape)
-            dtype = standardize_dtype(dtype)
-            value = initializer(shape, dtype=dtype)
+            self._shape = tuple(int(d) for d in shape)
+            self._dtype = standardize_dtype(dtype)
+            self._value = None
+            self._initializer = initializer
+            if not in_shape_inference():
+                self._initialize()
+            # else: created while a shape is being inferred (possibly inside a trace): the
+            # value is computed on first use outside, so no traced value is ever stored.
+            return
         else:
             value = initializer
             if dtype is None and not self._backend.is_tensor(value) and not isinstance(value, np.ndarray):
@@ -130,6 +138,16 @@ class Variable:
         self._value = value
         self._shape = tuple(self._backend.shape(value))
         self._dtype = self._backend.dtype(value)
+
+    def _initialize(self) -> None:
+        value = self._backend.convert_to_tensor(self._initializer(self._shape, dtype=self._dtype), self._dtype)
+        if tuple(self._backend.shape(value)) != self._shape:
+            raise ValueError(
+                f"Variable {self.name!r}: the initializer returned shape {self._backend.shape(value)}, "
+                f"expected {self._shape}"
+            )
+        self._value = value
+        self._initializer = None
 
     # ---------------------------------------------------------------- reading
     def _check_backend(self) -> kb.Backend:
@@ -150,6 +168,10 @@ class Variable:
             if value is not None:
                 return value
         self._check_backend()
+        if self._value is None:
+            if in_shape_inference():
+                return self._backend.zeros(self._shape, self._dtype)
+            self._initialize()
         return self._value
 
     @property
@@ -185,6 +207,7 @@ class Variable:
             scope.assign(self, value)
         else:
             self._value = value
+            self._initializer = None
         return value
 
     def assign_add(self, value):

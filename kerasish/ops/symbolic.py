@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import kerasish.backend as kb
 from kerasish.backend import tree
 from kerasish.backend.base import TensorSpec
 from kerasish.backend.dtypes import standardize_dtype
+
+_inference = threading.local()
+
+
+def in_shape_inference() -> bool:
+    """Whether code is running inside `compute_output_spec` (values are placeholders)."""
+    return getattr(_inference, "depth", 0) > 0
+
 
 # Two sizes that stand in for an unknown dimension: a dimension of the output that
 # differs between the two runs depends on the unknown one and stays unknown.
@@ -154,8 +163,12 @@ def compute_output_spec(fn: Callable, *args, **kwargs):
             a, k = tree.pack_sequence_as(structure, filled)
             return fn(*a, **k)
 
-        with StatelessScope():
-            return backend.compute_output_spec(concrete, *specs)
+        _inference.depth = getattr(_inference, "depth", 0) + 1
+        try:
+            with StatelessScope():
+                return backend.compute_output_spec(concrete, *specs)
+        finally:
+            _inference.depth -= 1
 
     first = run(_PROBE_SIZES[0])
     if not has_unknown:

@@ -1,0 +1,25 @@
+"""Layers (`keras.layers` names)."""
+
+from kerasish.layers.core import Activation, Dense, Identity
+from kerasish.layers.input_layer import Input, InputLayer
+from kerasish.layers.layer import Layer
+from kerasish.layers.regularization import Dropout
+from kerasish.layers.reshaping import Flatten
+
+__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Identity", "Input", "InputLayer", "Layer", "deserialize", "serialize"]
+
+
+def serialize(layer):
+    from kerasish.saving.serialization import serialize_keras_object
+
+    return serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    from kerasish.saving.serialization import deserialize_keras_object
+
+    objects = {name: obj for name, obj in globals().items() if isinstance(obj, type) and issubclass(obj, Layer)}
+    from kerasish import models
+
+    objects.update({"Sequential": models.Sequential, "Model": models.Model})
+    return deserialize_keras_object(config, objects, custom_objects, kind="layer")
