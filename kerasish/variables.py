@@ -85,6 +85,7 @@ class Variable:
     """
 
     __array_priority__ = 100
+    __array_ufunc__ = None  # NumPy defers to our operators instead of converting
 
     def __init__(
         self,

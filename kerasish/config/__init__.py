@@ -1,0 +1,13 @@
+"""Global settings (`keras.config` names): floatx, epsilon, image_data_format, the backend."""
+
+from kerasish.backend import backend
+from kerasish.backend.config import (
+    epsilon,
+    floatx,
+    image_data_format,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+)
+
+__all__ = ["backend", "epsilon", "floatx", "image_data_format", "set_epsilon", "set_floatx", "set_image_data_format"]

@@ -1,0 +1,6 @@
+"""Models: `Model` (subclassing) and `Sequential`."""
+
+from kerasish.models.model import Model
+from kerasish.models.sequential import Sequential
+
+__all__ = ["Model", "Sequential"]

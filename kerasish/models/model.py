@@ -1,0 +1,95 @@
+"""The Model class: a Layer that trains (compile/fit/evaluate/predict) and summarizes itself."""
+
+from __future__ import annotations
+
+from kerasish.layers.layer import Layer
+from kerasish.trainers.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A layer with training and inference features.
+
+    Subclass it, create layers in `__init__` and use them in `call(inputs, training=None)`:
+
+    >>> import kerasish as keras
+    >>> class MLP(keras.Model):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = keras.layers.Dense(8, activation="relu")
+    ...         self.out = keras.layers.Dense(2)
+    ...     def call(self, inputs):
+    ...         return self.out(self.hidden(inputs))
+
+    Args:
+        name: the model's name.
+        trainable: whether its weights are trained.
+        dtype: the dtype of its weights.
+    """
+
+    def __init__(self, *args, **kwargs):
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            raise TypeError(
+                "Model(inputs, outputs) builds a Functional model, which needs the graph support "
+                "of `kerasish.models.Functional`; pass layers to `kerasish.Sequential` or subclass "
+                "`kerasish.Model` instead."
+            )
+        Trainer.__init__(self)
+        Layer.__init__(self, **kwargs)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The model's direct sublayers, in the order they were assigned."""
+        return self._layers
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A sublayer by `name` or by `index` (the order of `layers`)."""
+        if index is not None and name is not None:
+            raise ValueError(
+                f"Provide only a layer name or a layer index. Received: index={index}, name={name}."
+            )
+        layers = self.layers
+        if index is not None:
+            if not isinstance(index, int) or not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has {len(layers)} layers."
+                )
+            return layers[index]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(
+                f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}."
+            )
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Prints (or hands to `print_fn`) a table of the model's layers, shapes and parameters."""
+        from kerasish.utils.summary_utils import print_summary
+
+        return print_summary(
+            self, line_length=line_length, positions=positions, print_fn=print_fn,
+            expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range,
+        )
+
+    def build(self, input_shape=None):
+        """Builds the model's layers for inputs of `input_shape` (batch axis included)."""
+        if self.built:
+            return
+        if input_shape is None:
+            raise ValueError(f"Model {self.name!r}: `build` needs an `input_shape`.")
+        from kerasish.layers.layer import map_shapes
+        from kerasish.ops.symbolic import KerasTensor, compute_output_spec
+
+        specs = map_shapes(lambda s: KerasTensor(s, self.compute_dtype), input_shape)
+        self._build_shapes_dict = {"input_shape": input_shape}
+        self.built = True
+        try:
+            compute_output_spec(self.call, specs)
+        except Exception:
+            self.built = False
+            raise
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}

@@ -1,0 +1,1 @@
+"""Training loops: compile/fit/evaluate/predict, data adapters, compiled steps."""

@@ -1,0 +1,528 @@
+"""compile/fit/evaluate/predict for every backend, built on one pure `train_step(state, data)`.
+
+The state tuple `(trainable, non_trainable, optimizer, metrics)` and the `(logs, state)`
+order are those of Keras 3's JAX trainer, so a `train_step` written for Keras on JAX
+works unchanged here on every backend. On a backend that compiles, the step is
+`jit`-compiled once per input shape with the state's buffers donated; several steps
+can be fused into one compiled call with `scan` (`steps_per_execution`). Between
+steps the state lives in plain arrays and is written back to the variables only when
+someone may look (callbacks, the end of an epoch, the end of `fit`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+
+import numpy as np
+
+import kerasish.backend as kb
+from kerasish.backend import tree
+from kerasish.trainers import data_adapter
+
+
+class Trainer:
+    """The training half of `Model`."""
+
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = None
+        self.steps_per_execution = 1
+        self.stop_training = False
+        self.history = None
+        self._run_eagerly = False
+        self._jit_compile = None
+        self._losses_override: list | None = None
+        self._functions: dict = {}
+        #: How many times each step function's Python body has run (on a compiling
+        #: backend: how many times it was traced). Tests read it.
+        self.trace_counts = {"train": 0, "test": 0, "predict": 0}
+
+    # --------------------------------------------------------------- compile
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
+        """Configures the model for training.
+
+        Args:
+            optimizer: an optimizer instance or name ("rmsprop", "adam", "sgd", ...).
+            loss: a loss instance, function or name.
+            loss_weights: a scalar weight for the loss.
+            metrics: metrics to report (instances, functions or names such as "accuracy").
+            weighted_metrics: metrics that take `sample_weight` into account.
+            run_eagerly: run the step as plain Python (no compilation), to debug `call`.
+            steps_per_execution: steps fused into one compiled call.
+            jit_compile: "auto" (compile where the backend can), True or False.
+        """
+        from kerasish import optimizers as optimizers_module
+        from kerasish.metrics import Mean
+        from kerasish.trainers.compile_utils import CompileLoss, CompileMetrics
+
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = loss
+        self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics)
+        self._loss_tracker = Mean(name="loss")
+        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError(
+                f"`steps_per_execution` must be a positive integer. Received: steps_per_execution={steps_per_execution!r}"
+            )
+        self.steps_per_execution = steps_per_execution
+        backend = kb.get()
+        if jit_compile == "auto":
+            jit_compile = backend.supports_jit
+        if jit_compile and not backend.supports_jit:
+            warnings.warn(
+                f"jit_compile=True was requested but the {backend.name!r} backend does not compile; "
+                "the step runs as Python.",
+                stacklevel=2,
+            )
+            jit_compile = False
+        self._jit_compile = bool(jit_compile)
+        self._run_eagerly = bool(run_eagerly)
+        self._functions = {}
+        self.compiled = True
+
+    @property
+    def run_eagerly(self) -> bool:
+        return self._run_eagerly
+
+    @run_eagerly.setter
+    def run_eagerly(self, value: bool) -> None:
+        self._run_eagerly = bool(value)
+        self._functions = {}
+
+    @property
+    def jit_compile(self) -> bool:
+        return bool(self._jit_compile) and not self._run_eagerly
+
+    @property
+    def metrics(self) -> list:
+        """The loss tracker and the compiled metrics (each a Metric)."""
+        found = []
+        if self._loss_tracker is not None:
+            found.append(self._loss_tracker)
+        if self._compile_metrics is not None:
+            found.append(self._compile_metrics)
+        return found
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
+
+    @property
+    def metrics_variables(self) -> list:
+        return [v for m in self.metrics for v in m.variables]
+
+    def reset_metrics(self) -> None:
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def _assert_compiled(self) -> None:
+        if not self.compiled:
+            raise ValueError("You must call `compile()` before using the model for training or evaluation.")
+
+    # ------------------------------------------------------ loss computation
+    @property
+    def losses(self) -> list:
+        if self._losses_override is not None:
+            return self._losses_override
+        return super().losses
+
+    @contextlib.contextmanager
+    def _override_losses(self, losses):
+        previous = self._losses_override
+        self._losses_override = list(losses)
+        try:
+            yield
+        finally:
+            self._losses_override = previous
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss plus the model's own losses (regularization, `add_loss`)."""
+        total = None
+        if self._compile_loss is not None:
+            total = self._compile_loss(y, y_pred, sample_weight)
+        for extra in self.losses:
+            total = extra if total is None else kb.get().add(total, extra)
+        if total is None:
+            raise ValueError(
+                "No loss to compute: pass a `loss` to `compile()` or add losses with `add_loss()` in the model."
+            )
+        return total
+
+    def compute_loss_and_updates(self, trainable_variables, non_trainable_variables, x, y,
+                                 sample_weight=None, training=False):
+        """Pure: `(loss, (y_pred, non_trainable_variables))` for these variable values."""
+        y_pred, non_trainable_variables, losses = self.stateless_call(
+            trainable_variables, non_trainable_variables, x, return_losses=True, training=training
+        )
+        with self._override_losses(losses):
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return loss, (y_pred, non_trainable_variables)
+
+    def _update_metrics(self, metrics_variables, loss, y, y_pred, sample_weight):
+        """Pure metric update; returns `(logs, new metrics_variables)`."""
+        new_variables, logs, offset = [], {}, 0
+        for metric in self.metrics:
+            n = len(metric.variables)
+            current = metrics_variables[offset : offset + n]
+            offset += n
+            if metric is self._loss_tracker:
+                batch_size = tree.flatten(y_pred)[0].shape[0] if tree.flatten(y_pred) else None
+                current = metric.stateless_update_state(current, loss, sample_weight=batch_size)
+            else:
+                current = metric.stateless_update_state(current, y, y_pred, sample_weight=sample_weight)
+            result = metric.stateless_result(current)
+            if isinstance(result, dict):
+                logs.update(result)
+            else:
+                logs[metric.name] = result
+            new_variables.extend(current)
+        return logs, new_variables
+
+    # ------------------------------------------------------- the pure steps
+    def train_step(self, state, data):
+        """One training step: `(logs, new_state)` from `state` and a batch. Pure."""
+        trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables = state
+        x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
+        grad_fn = kb.get().value_and_grad(self.compute_loss_and_updates, has_aux=True)
+        (loss, (y_pred, non_trainable_variables)), grads = grad_fn(
+            trainable_variables, non_trainable_variables, x, y, sample_weight, training=True
+        )
+        trainable_variables, optimizer_variables = self.optimizer.stateless_apply(
+            optimizer_variables, grads, trainable_variables
+        )
+        logs, metrics_variables = self._update_metrics(metrics_variables, loss, y, y_pred, sample_weight)
+        return logs, (trainable_variables, non_trainable_variables, optimizer_variables, metrics_variables)
+
+    def test_step(self, state, data):
+        """One evaluation step: `(logs, new_state)`; state is (trainable, non_trainable, metrics)."""
+        trainable_variables, non_trainable_variables, metrics_variables = state
+        x, y, sample_weight = data_adapter.unpack_x_y_sample_weight(data)
+        loss, (y_pred, non_trainable_variables) = self.compute_loss_and_updates(
+            trainable_variables, non_trainable_variables, x, y, sample_weight, training=False
+        )
+        logs, metrics_variables = self._update_metrics(metrics_variables, loss, y, y_pred, sample_weight)
+        return logs, (trainable_variables, non_trainable_variables, metrics_variables)
+
+    def predict_step(self, state, data):
+        """One prediction step: `(outputs, non_trainable_variables)`."""
+        trainable_variables, non_trainable_variables = state
+        x, _, _ = data_adapter.unpack_x_y_sample_weight(data)
+        return self.stateless_call(trainable_variables, non_trainable_variables, x, training=False)
+
+    # ------------------------------------------------- compiled step makers
+    def _counted(self, kind, fn):
+        def step(state, data):
+            self.trace_counts[kind] += 1
+            return fn(state, data)
+
+        return step
+
+    def _make_function(self, kind: str, multi_step: bool):
+        key = (kind, multi_step)
+        if key in self._functions:
+            return self._functions[key]
+        backend = kb.get()
+        step = self._counted(kind, {"train": self.train_step, "test": self.test_step, "predict": self.predict_step}[kind])
+        if multi_step:
+            single = step
+
+            def step(state, stacked):
+                def body(carry, batch):
+                    out, new_state = single(carry, batch)
+                    return new_state, out
+
+                if kind == "predict":
+                    raise ValueError("predict does not fuse steps")
+                final_state, outs = backend.scan(body, state, stacked)
+                last = tree.map_structure(lambda v: v[-1], outs)
+                return last, final_state
+
+        if self.jit_compile:
+            # The state is donated (its buffers reused for the new state) except in
+            # predict, whose state is the model's weights and is not replaced.
+            fn = backend.jit(step, donate_argnums=(0,) if kind != "predict" else ())
+        else:
+            fn = step
+        self._functions[key] = fn
+        return fn
+
+    # ----------------------------------------------------------------- state
+    def _state_variables(self, kind: str):
+        if kind == "train":
+            return (self.trainable_variables, self.non_trainable_variables, self.optimizer.variables, self.metrics_variables)
+        if kind == "test":
+            return (self.trainable_variables, self.non_trainable_variables, self.metrics_variables)
+        return (self.trainable_variables, self.non_trainable_variables)
+
+    @staticmethod
+    def _read_state(variable_groups):
+        return tuple([v.value for v in group] for group in variable_groups)
+
+    @staticmethod
+    def _write_state(variable_groups, state) -> None:
+        for group, values in zip(variable_groups, state):
+            for v, value in zip(group, values):
+                v._direct_assign(value)
+
+    # ------------------------------------------------------------- building
+    def _ensure_built(self, x_batch, y_batch=None) -> None:
+        """Builds the model, its metrics and the optimizer before anything is traced."""
+        if not self.built:
+            shapes = tree.map_structure(lambda a: (None, *np.shape(a)[1:]), x_batch)
+            self.build(shapes)
+        if self.optimizer is not None and not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
+        if self._compile_metrics is not None and not self._compile_metrics.built and y_batch is not None:
+            from kerasish.ops.symbolic import KerasTensor, compute_output_spec
+
+            x_spec = tree.map_structure(lambda a: KerasTensor((None, *np.shape(a)[1:]), _dtype_of(a)), x_batch)
+            y_pred_spec = compute_output_spec(lambda x: self(x, training=False), x_spec)
+            self._compile_metrics.build(y_batch, y_pred_spec, self._compile_loss)
+        if self._compile_loss is not None and not self._compile_loss.built and y_batch is not None:
+            self._compile_loss.build(y_batch)
+
+    def _to_backend(self, batch):
+        backend = kb.get()
+        floatx = self.compute_dtype
+
+        def convert(a):
+            if a is None:
+                return None
+            a = np.asarray(a)
+            if a.dtype.kind == "f":
+                return backend.convert_to_tensor(a, dtype=floatx)
+            return backend.convert_to_tensor(a)
+
+        return tree.map_structure(convert, batch)
+
+    # ------------------------------------------------------------------- fit
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
+        """Trains the model for a number of epochs; returns a `History`.
+
+        Args:
+            x, y: input data and targets: arrays, or lists/dicts of arrays.
+            batch_size: samples per step (32 by default).
+            epochs: the epoch to end at (training runs from `initial_epoch`).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1).
+            callbacks: `kerasish.callbacks.Callback` instances.
+            validation_split: fraction of the data (taken from the end, before
+                shuffling) held out for validation.
+            validation_data: `(x_val, y_val)` or `(x_val, y_val, sample_weight)`.
+            shuffle: reshuffle the training data every epoch.
+            class_weight: `{class: weight}`, to weight the loss per class.
+            sample_weight: per-sample weights for the loss.
+            initial_epoch: the epoch to start from (to resume training).
+            steps_per_epoch: steps per epoch (default: one pass through the data).
+            validation_steps: steps of each validation run.
+            validation_batch_size: batch size for validation (default `batch_size`).
+            validation_freq: validate every this many epochs.
+        """
+        self._assert_compiled()
+        if x is None:
+            raise ValueError("`fit` needs training data: received x=None.")
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = data_adapter.train_validation_split(
+                (x, y, sample_weight), validation_split
+            )
+        adapter = data_adapter.ArrayDataAdapter(
+            x, y, sample_weight, batch_size=batch_size, steps=steps_per_epoch, shuffle=shuffle,
+            class_weight=class_weight,
+        )
+        val_args = None
+        if validation_data is not None:
+            val_x, val_y, val_sw = data_adapter.unpack_x_y_sample_weight(validation_data)
+            val_args = dict(x=val_x, y=val_y, sample_weight=val_sw,
+                            batch_size=validation_batch_size or adapter.batch_size, steps=validation_steps)
+        first = adapter.get_batch(np.arange(min(adapter.batch_size, adapter.num_samples)))
+        fx, fy, _ = data_adapter.unpack_x_y_sample_weight(first)
+        self._ensure_built(fx, fy)
+
+        verbose = 1 if verbose == "auto" else int(verbose)
+        callback_list = self._callback_list(callbacks, verbose, epochs, adapter.steps)
+        self.stop_training = False
+        variables = self._state_variables("train")
+        train_fn = self._make_function("train", multi_step=False)
+        multi_fn = self._make_function("train", multi_step=True) if self.steps_per_execution > 1 else None
+
+        callback_list.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            state = self._read_state(variables)
+            try:
+                state, step_logs = self._run_epoch(
+                    adapter, train_fn, multi_fn, state, callback_list, "train"
+                )
+            finally:
+                self._write_state(variables, state)
+            logs = _logs_to_floats(step_logs)
+            if val_args is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self.evaluate(**val_args, verbose=0, return_dict=True, _internal=True)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callback_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs)
+        return self.history
+
+    def _run_epoch(self, adapter, step_fn, multi_fn, state, callback_list, kind):
+        """Runs one pass of steps; returns the final state and the last step's logs."""
+        batches = adapter.batch_indices()
+        n = self.steps_per_execution if multi_fn is not None else 1
+        needs_batch_logs = callback_list.needs_batch_logs
+        begin = callback_list.on_train_batch_begin if kind == "train" else callback_list.on_test_batch_begin
+        end = callback_list.on_train_batch_end if kind == "train" else callback_list.on_test_batch_end
+        step_logs = {}
+        step = 0
+        while step < len(batches):
+            group = batches[step : step + n]
+            fused = n > 1 and len(group) == n and len({len(g) for g in group}) == 1
+            if needs_batch_logs:
+                begin(step)
+            if fused:
+                stacked = tree.map_structure(lambda *arrays: np.stack(arrays), *[adapter.get_batch(g) for g in group])
+                step_logs, state = multi_fn(state, self._to_backend(stacked))
+                done = n
+            else:
+                step_logs, state = step_fn(state, self._to_backend(adapter.get_batch(group[0])))
+                done = 1
+            step += done
+            last = step - 1
+            if needs_batch_logs:
+                # A callback reads the model per batch: give it current weights and logs.
+                self._write_state(self._state_variables(kind), state)
+                end(last, _logs_to_floats(step_logs))
+            elif callback_list.wants_progress(last):
+                callback_list.on_progress(last, lambda logs=step_logs: _logs_to_floats(logs))
+            if self.stop_training and kind == "train":
+                break
+        return state, step_logs
+
+    # -------------------------------------------------------------- evaluate
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, _internal=False):
+        """Returns the loss and metrics of the model on the data.
+
+        Returns:
+            A scalar loss (no metrics), a list `[loss, *metrics]`, or a dict when
+            `return_dict=True`.
+        """
+        self._assert_compiled()
+        if x is None:
+            raise ValueError("`evaluate` needs data: received x=None.")
+        adapter = data_adapter.ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size, steps=steps, shuffle=False)
+        first = adapter.get_batch(np.arange(min(adapter.batch_size, adapter.num_samples)))
+        fx, fy, _ = data_adapter.unpack_x_y_sample_weight(first)
+        self._ensure_built(fx, fy)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        callback_list = self._callback_list(callbacks, verbose, 1, adapter.steps, mode="test", add_history=False)
+        variables = self._state_variables("test")
+        test_fn = self._make_function("test", multi_step=False)
+        multi_fn = self._make_function("test", multi_step=True) if self.steps_per_execution > 1 else None
+        self.reset_metrics()
+        callback_list.on_test_begin()
+        state = self._read_state(variables)
+        try:
+            state, step_logs = self._run_epoch(adapter, test_fn, multi_fn, state, callback_list, "test")
+        finally:
+            self._write_state(variables, state)
+        logs = _logs_to_floats(step_logs)
+        callback_list.on_test_end(logs)
+        if return_dict:
+            return logs
+        ordered = [logs["loss"]] + [v for k, v in logs.items() if k != "loss"]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    # --------------------------------------------------------------- predict
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for `x`, as NumPy arrays, computed batch by batch."""
+        if x is None:
+            raise ValueError("`predict` needs data: received x=None.")
+        adapter = data_adapter.ArrayDataAdapter(x, batch_size=batch_size, steps=steps, shuffle=False)
+        first = adapter.get_batch(np.arange(min(adapter.batch_size, adapter.num_samples)))
+        self._ensure_built(data_adapter.unpack_x_y_sample_weight(first)[0])
+        verbose = 1 if verbose == "auto" else int(verbose)
+        callback_list = self._callback_list(callbacks, verbose, 1, adapter.steps, mode="predict", add_history=False)
+        variables = self._state_variables("predict")
+        predict_fn = self._make_function("predict", multi_step=False)
+        backend = kb.get()
+        state = self._read_state(variables)
+        outputs = []
+        callback_list.on_predict_begin()
+        for step, idx in enumerate(adapter.batch_indices()):
+            if callback_list.needs_batch_logs:
+                callback_list.on_predict_batch_begin(step)
+            batch_out, non_trainable = predict_fn(state, self._to_backend(adapter.get_batch(idx)))
+            state = (state[0], non_trainable)
+            outputs.append(tree.map_structure(lambda t: np.asarray(backend.to_numpy(t)), batch_out))
+            if callback_list.needs_batch_logs:
+                callback_list.on_predict_batch_end(step, {"outputs": batch_out})
+            elif callback_list.wants_progress(step):
+                callback_list.on_progress(step, dict)
+        callback_list.on_predict_end()
+        return tree.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)
+
+    # ------------------------------------------------------------- callbacks
+    def _callback_list(self, callbacks, verbose, epochs, steps, mode="train", add_history=True):
+        from kerasish.callbacks import CallbackList
+
+        return CallbackList(
+            callbacks,
+            add_history=add_history and mode == "train",
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=epochs,
+            steps=steps,
+        )
+
+
+def _dtype_of(a) -> str:
+    a = np.asarray(a)
+    return kb.floatx() if a.dtype.kind == "f" else kb.standardize_dtype(a.dtype)
+
+
+def _logs_to_floats(logs) -> dict:
+    """Device scalars to Python floats (this waits for the device)."""
+    backend = kb.get()
+    out = {}
+    for k in sorted(logs):
+        v = logs[k]
+        out[k] = float(np.asarray(backend.to_numpy(v))) if v is not None else None
+    return out
