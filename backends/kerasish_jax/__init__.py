@@ -1,1 +1,7 @@
-"""JAX backend."""
+"""The JAX backend for kerasish: XLA compilation, autodiff and control flow through JAX."""
+
+from __future__ import annotations
+
+from kerasish_jax.backend import JaxBackend
+
+__all__ = ["JaxBackend"]
