@@ -21,5 +21,5 @@ def deserialize(config, custom_objects=None):
     objects = {name: obj for name, obj in globals().items() if isinstance(obj, type) and issubclass(obj, Layer)}
     from kerasish import models
 
-    objects.update({"Sequential": models.Sequential, "Model": models.Model})
+    objects.update({"Sequential": models.Sequential, "Model": models.Functional, "Functional": models.Functional})
     return deserialize_keras_object(config, objects, custom_objects, kind="layer")

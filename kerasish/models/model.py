@@ -20,18 +20,28 @@ class Model(Trainer, Layer):
     ...     def call(self, inputs):
     ...         return self.out(self.hidden(inputs))
 
+    Or build a graph from `Input`s: `keras.Model(inputs, outputs)` gives a Functional model.
+
     Args:
         name: the model's name.
         trainable: whether its weights are trained.
         dtype: the dtype of its weights.
     """
 
+    def __new__(cls, *args, **kwargs):
+        # `Model(inputs, outputs)` is the Functional API: hand over to Functional.
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from kerasish.models.functional import Functional
+
+            return Functional.__new__(Functional)
+        return super().__new__(cls)
+
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
             raise TypeError(
-                "Model(inputs, outputs) builds a Functional model, which needs the graph support "
-                "of `kerasish.models.Functional`; pass layers to `kerasish.Sequential` or subclass "
-                "`kerasish.Model` instead."
+                f"{type(self).__name__} was given `inputs`/`outputs`; only `kerasish.Model(inputs, outputs)` "
+                "itself builds a Functional model. Received positional arguments: "
+                f"{len(args)}, keyword arguments: {sorted(kwargs)}"
             )
         Trainer.__init__(self)
         Layer.__init__(self, **kwargs)

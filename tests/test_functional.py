@@ -1,0 +1,108 @@
+"""Functional models: graphs with branches, shared layers, nested models; config round trips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kerasish as keras
+from kerasish import layers, ops
+
+
+def test_multi_input_multi_output_shared_and_nested(backend):
+    keras.utils.clear_session()
+    a = keras.Input(shape=(4,), name="a")
+    b = keras.Input(shape=(4,), name="b")
+    shared = layers.Dense(3, name="shared")
+    inner_in = keras.Input(shape=(3,))
+    inner = keras.Model(inner_in, layers.Dense(2, name="inner_dense")(inner_in), name="inner")
+    ha, hb = shared(a), shared(b)
+    merged = ops.concatenate([ha, hb], axis=-1)
+    out1 = layers.Dense(1, name="out1")(merged)
+    out2 = inner(ha)
+    model = keras.Model({"a": a, "b": b}, [out1, out2])
+    assert model.output_shape == [(None, 1), (None, 2)]
+    assert [layer.name for layer in model.layers if isinstance(layer, keras.layers.InputLayer)] == ["a", "b"]
+    xa = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    xb = np.random.default_rng(1).normal(size=(5, 4)).astype("float32")
+    y1, y2 = model({"a": xa, "b": xb})
+    k, bias = shared.get_weights()
+    h_a, h_b = xa @ k + bias, xb @ k + bias
+    k1, b1 = model.get_layer("out1").get_weights()
+    np.testing.assert_allclose(ops.convert_to_numpy(y1), np.concatenate([h_a, h_b], -1) @ k1 + b1, rtol=1e-5, atol=1e-5)
+    k2, b2 = inner.layers[-1].get_weights()
+    np.testing.assert_allclose(ops.convert_to_numpy(y2), h_a @ k2 + b2, rtol=1e-5, atol=1e-5)
+    # shared weights counted once: 4*3+3 + 6*1+1 + 3*2+2
+    assert model.count_params() == 15 + 7 + 8
+
+
+def test_graph_sequential_subclass_agree(backend):
+    keras.utils.clear_session()
+    inputs = keras.Input(shape=(6,))
+    x = layers.Dense(5, activation="relu")(inputs)
+    graph = keras.Model(inputs, layers.Dense(2)(x))
+    seq = keras.Sequential([keras.Input(shape=(6,)), layers.Dense(5, activation="relu"), layers.Dense(2)])
+
+    class Sub(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d1 = layers.Dense(5, activation="relu")
+            self.d2 = layers.Dense(2)
+
+        def call(self, x):
+            return self.d2(self.d1(x))
+
+    sub = Sub()
+    sub.build((None, 6))
+    weights = graph.get_weights()
+    seq.set_weights(weights)
+    sub.set_weights(weights)
+    x = np.random.default_rng(0).normal(size=(4, 6)).astype("float32")
+    expected = ops.convert_to_numpy(graph(x))
+    np.testing.assert_allclose(ops.convert_to_numpy(seq(x)), expected, rtol=1e-6)
+    np.testing.assert_allclose(ops.convert_to_numpy(sub(x)), expected, rtol=1e-6)
+    assert graph.count_params() == seq.count_params() == sub.count_params() == 6 * 5 + 5 + 5 * 2 + 2
+
+
+def test_functional_config_round_trip(backend):
+    keras.utils.clear_session()
+    a = keras.Input(shape=(3,), name="in_a")
+    shared = layers.Dense(4, activation="tanh")
+    h1, h2 = shared(a), shared(layers.Dense(3)(a))
+    out = layers.Dense(1)(layers.Activation("relu")(h1))
+    model = keras.Model(a, [out, h2])
+    config = model.get_config()
+    clone = keras.models.Functional.from_config(config)
+    clone.set_weights(model.get_weights())
+    x = np.ones((2, 3), "float32")
+    for got, want in zip(clone(x), model(x)):
+        np.testing.assert_allclose(ops.convert_to_numpy(got), ops.convert_to_numpy(want), rtol=1e-6)
+
+
+def test_disconnected_graph_names_the_input(backend):
+    a = keras.Input(shape=(3,), name="first")
+    b = keras.Input(shape=(3,), name="second")
+    out = layers.Dense(1)(ops.add(a, b))
+    with pytest.raises(ValueError, match="Graph disconnected.*second"):
+        keras.Model(a, out)
+
+
+def test_shape_mismatch_names_layer(backend):
+    a = keras.Input(shape=(3,))
+    dense = layers.Dense(2, name="narrow")
+    dense(a)
+    with pytest.raises(ValueError, match="narrow.*expected the last axis to be 3, found 5"):
+        dense(keras.Input(shape=(5,)))
+
+
+def test_functional_trains(backend):
+    keras.utils.set_random_seed(1)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5]], "float32")).astype("float32")
+    inputs = keras.Input(shape=(3,))
+    model = keras.Model(inputs, layers.Dense(1)(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    history = model.fit(x, y, epochs=30, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < 1e-3
+    np.testing.assert_allclose(model.layers[-1].kernel.numpy()[:, 0], [1.0, -2.0, 0.5], atol=0.05)
