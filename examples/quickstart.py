@@ -6,7 +6,6 @@ Run it with `make demo`, or `python examples/quickstart.py --backend numpy`.
 from __future__ import annotations
 
 import argparse
-import os
 
 
 def main(argv=None) -> float:
@@ -15,8 +14,6 @@ def main(argv=None) -> float:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--verbose", type=int, default=2)
     args = parser.parse_args(argv)
-    if args.backend:
-        os.environ["KERASISH_BACKEND"] = args.backend
 
     import numpy as np
     from sklearn.datasets import load_digits

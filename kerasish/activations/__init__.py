@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from kerasish import ops
-from kerasish.saving.serialization import get_registered_name, get_registered_object, unknown_name_error
+from kerasish.saving.serialization import (
+    get_registered_name,
+    get_registered_object,
+    unknown_name_error,
+)
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):

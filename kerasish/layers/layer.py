@@ -8,7 +8,7 @@ import threading
 import numpy as np
 
 import kerasish.backend as kb
-from kerasish import activations, constraints, initializers, regularizers
+from kerasish import constraints, initializers, regularizers
 from kerasish.backend import tree
 from kerasish.backend.dtypes import is_float, standardize_dtype
 from kerasish.ops.operation import Operation

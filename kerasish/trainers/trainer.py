@@ -12,7 +12,6 @@ someone may look (callbacks, the end of an epoch, the end of `fit`).
 from __future__ import annotations
 
 import contextlib
-import time
 import warnings
 
 import numpy as np
