@@ -83,7 +83,22 @@ class Operation:
 
 
 class FunctionOperation(Operation):
-    """A `kerasish.ops` function called on symbolic tensors."""
+    """A `kerasish.ops` function called on symbolic tensors.
+
+    Each function gets its own subclass named as Keras names its operation classes
+    (`ops.add` -> `Add`), so graphs and summaries read as they do in Keras.
+    """
+
+    _classes: dict[str, type] = {}
+
+    def __new__(cls, fn, name: str):
+        if cls is FunctionOperation:
+            class_name = "".join(part.capitalize() for part in name.split("_"))
+            sub = cls._classes.get(class_name)
+            if sub is None:
+                sub = cls._classes[class_name] = type(class_name, (FunctionOperation,), {})
+            return super().__new__(sub)
+        return super().__new__(cls)
 
     def __init__(self, fn, name: str):
         super().__init__(name=naming.auto_name(name))

@@ -404,7 +404,7 @@ class Trainer:
         """Runs one pass of steps; returns the final state and the last step's logs."""
         batches = adapter.batch_indices()
         n = self.steps_per_execution if multi_fn is not None else 1
-        needs_batch_logs = callback_list.needs_batch_logs
+        needs_batch_logs = callback_list.needs_batch_logs_for(kind)
         begin = callback_list.on_train_batch_begin if kind == "train" else callback_list.on_test_batch_begin
         end = callback_list.on_train_batch_end if kind == "train" else callback_list.on_test_batch_end
         step_logs = {}
@@ -483,14 +483,15 @@ class Trainer:
         backend = kb.get()
         state = self._read_state(variables)
         outputs = []
+        needs_batch_logs = callback_list.needs_batch_logs_for("predict")
         callback_list.on_predict_begin()
         for step, idx in enumerate(adapter.batch_indices()):
-            if callback_list.needs_batch_logs:
+            if needs_batch_logs:
                 callback_list.on_predict_batch_begin(step)
             batch_out, non_trainable = predict_fn(state, self._to_backend(adapter.get_batch(idx)))
             state = (state[0], non_trainable)
             outputs.append(tree.map_structure(lambda t: np.asarray(backend.to_numpy(t)), batch_out))
-            if callback_list.needs_batch_logs:
+            if needs_batch_logs:
                 callback_list.on_predict_batch_end(step, {"outputs": batch_out})
             elif callback_list.wants_progress(step):
                 callback_list.on_progress(step, dict)
