@@ -115,12 +115,7 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
     return x1, x2
 
 
-def divide_no_nan(x, y):
-    """`x / y`, and 0 wherever `y` is 0 (with a finite gradient there too)."""
-    zero = ops.equal(y, 0)
-    safe = ops.where(zero, ops.ones_like(y), y)
-    quotient = ops.divide(x, safe)
-    return ops.where(zero, ops.zeros_like(quotient), quotient)
+divide_no_nan = ops.divide_no_nan
 
 
 def reduce_values(values, sample_weight=None, reduction: str | None = "sum_over_batch_size"):

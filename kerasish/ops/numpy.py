@@ -229,6 +229,17 @@ def where(condition, x1=None, x2=None):
 
 
 @symbolic_aware
+def divide_no_nan(x1, x2):
+    """`x1 / x2`, and 0 wherever `x2` is 0 (with a finite gradient there too)."""
+    b = _b()
+    x1, x2 = _v(x1), _v(x2)
+    zero = b.equal(x2, 0)
+    safe = b.where(zero, b.ones((), b.dtype(x2)) if hasattr(x2, "dtype") else 1.0, x2)
+    quotient = b.divide(x1, safe)
+    return b.where(zero, b.zeros((), b.dtype(quotient)), quotient)
+
+
+@symbolic_aware
 def clip(x, x_min, x_max):
     """Elementwise clip of `x` into [x_min, x_max]."""
     b = _b()

@@ -16,6 +16,7 @@ _KERAS_MODULES = {
     "kerasish.initializers": "keras.initializers",
     "kerasish.regularizers": "keras.regularizers",
     "kerasish.constraints": "keras.constraints",
+    "kerasish.optimizers.schedules": "keras.optimizers.schedules",
     "kerasish.optimizers": "keras.optimizers",
     "kerasish.losses": "keras.losses",
     "kerasish.metrics": "keras.metrics",
@@ -52,7 +53,7 @@ def get_registered_object(name: str, custom_objects: dict | None = None, module_
 
 def _keras_module(cls) -> str:
     module = cls.__module__
-    for prefix, keras_module in _KERAS_MODULES.items():
+    for prefix, keras_module in sorted(_KERAS_MODULES.items(), key=lambda kv: -len(kv[0])):
         if module.startswith(prefix):
             return keras_module
     return module

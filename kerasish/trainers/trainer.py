@@ -397,6 +397,9 @@ class Trainer:
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        if hasattr(self.optimizer, "finalize_variable_values"):
+            # With use_ema, the trained variables take their moving averages here.
+            self.optimizer.finalize_variable_values(self.trainable_variables)
         callback_list.on_train_end(logs)
         return self.history
 
