@@ -106,3 +106,42 @@ def test_functional_trains(backend):
     history = model.fit(x, y, epochs=30, batch_size=16, verbose=0)
     assert history.history["loss"][-1] < 1e-3
     np.testing.assert_allclose(model.layers[-1].kernel.numpy()[:, 0], [1.0, -2.0, 0.5], atol=0.05)
+
+
+def test_multi_output_training_logs_and_weights(backend):
+    keras.utils.clear_session()
+    keras.utils.set_random_seed(2)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y_reg = x @ rng.normal(size=(4, 1)).astype("float32")
+    y_cls = (x[:, 0] > 0).astype("int32")
+    inputs = keras.Input(shape=(4,), name="features")
+    hidden = layers.Dense(8, activation="relu")(inputs)
+    reg = layers.Dense(1, name="reg")(hidden)
+    cls = layers.Dense(2, activation="softmax", name="cls")(hidden)
+    model = keras.Model(inputs, [reg, cls])
+    model.compile(
+        optimizer="adam",
+        loss=["mse", "sparse_categorical_crossentropy"],
+        loss_weights=[0.5, 2.0],
+        metrics=[["mae"], ["accuracy"]],
+    )
+    history = model.fit(x, [y_reg, y_cls], epochs=2, batch_size=16, verbose=0)
+    assert set(history.history) == {"loss", "reg_loss", "cls_loss", "reg_mae", "cls_accuracy"}
+    logs = model.evaluate(x, [y_reg, y_cls], batch_size=64, verbose=0, return_dict=True)
+    pred_reg, pred_cls = model.predict(x, verbose=0)
+    mse = float(np.mean((pred_reg - y_reg) ** 2))
+    ce = float(-np.mean(np.log(np.clip(pred_cls[np.arange(64), y_cls], 1e-7, 1))))
+    assert logs["reg_loss"] == pytest.approx(mse, rel=1e-4)
+    assert logs["cls_loss"] == pytest.approx(ce, rel=1e-4)
+    assert logs["loss"] == pytest.approx(0.5 * mse + 2.0 * ce, rel=1e-4)
+    assert logs["reg_mae"] == pytest.approx(float(np.mean(np.abs(pred_reg - y_reg))), rel=1e-4)
+    assert logs["cls_accuracy"] == pytest.approx(float(np.mean(pred_cls.argmax(1) == y_cls)))
+    # Dict losses and targets by output name give the same numbers.
+    model.compile(optimizer="adam", loss={"reg": "mse", "cls": "sparse_categorical_crossentropy"},
+                  loss_weights={"reg": 0.5, "cls": 2.0})
+    logs2 = model.evaluate(x, {"reg": y_reg, "cls": y_cls}, batch_size=64, verbose=0, return_dict=True)
+    assert logs2["loss"] == pytest.approx(logs["loss"], rel=1e-5)
+    with pytest.raises(ValueError, match="as many entries as the model has outputs"):
+        model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+        model.evaluate(x, [y_reg, y_cls], verbose=0)

@@ -115,6 +115,8 @@ class Trainer:
         found = []
         if self._loss_tracker is not None:
             found.append(self._loss_tracker)
+        if self._compile_loss is not None:
+            found.extend(self._compile_loss.trackers)
         if self._compile_metrics is not None:
             found.append(self._compile_metrics)
         return found
@@ -177,13 +179,20 @@ class Trainer:
     def _update_metrics(self, metrics_variables, loss, y, y_pred, sample_weight):
         """Pure metric update; returns `(logs, new metrics_variables)`."""
         new_variables, logs, offset = [], {}, 0
+        batch_size = tree.flatten(y_pred)[0].shape[0] if tree.flatten(y_pred) else None
+        trackers = self._compile_loss.trackers if self._compile_loss is not None else []
+        if trackers:
+            # Recomputed here, outside the gradient: under jit the duplicate work is merged.
+            per_output = [v for v in self._compile_loss.per_output(y, y_pred, sample_weight) if v is not None]
+            tracked = dict(zip(map(id, trackers), per_output))
         for metric in self.metrics:
             n = len(metric.variables)
             current = metrics_variables[offset : offset + n]
             offset += n
             if metric is self._loss_tracker:
-                batch_size = tree.flatten(y_pred)[0].shape[0] if tree.flatten(y_pred) else None
                 current = metric.stateless_update_state(current, loss, sample_weight=batch_size)
+            elif id(metric) in (tracked if trackers else {}):
+                current = metric.stateless_update_state(current, tracked[id(metric)], sample_weight=batch_size)
             else:
                 current = metric.stateless_update_state(current, y, y_pred, sample_weight=sample_weight)
             result = metric.stateless_result(current)
@@ -282,20 +291,41 @@ class Trainer:
 
     # ------------------------------------------------------------- building
     def _ensure_built(self, x_batch, y_batch=None) -> None:
-        """Builds the model, its metrics and the optimizer before anything is traced."""
+        """Builds the model, its losses and metrics and the optimizer before anything is traced."""
         if not self.built:
             shapes = tree.map_structure(lambda a: (None, *np.shape(a)[1:]), x_batch)
             self.build(shapes)
         if self.optimizer is not None and not self.optimizer.built:
             self.optimizer.build(self.trainable_variables)
-        if self._compile_metrics is not None and not self._compile_metrics.built and y_batch is not None:
+        needs_loss = self._compile_loss is not None and not self._compile_loss.built
+        needs_metrics = self._compile_metrics is not None and not self._compile_metrics.built
+        if (needs_loss or needs_metrics) and y_batch is not None:
             from kerasish.ops.symbolic import KerasTensor, compute_output_spec
 
             x_spec = tree.map_structure(lambda a: KerasTensor((None, *np.shape(a)[1:]), _dtype_of(a)), x_batch)
             y_pred_spec = compute_output_spec(lambda x: self(x, training=False), x_spec)
-            self._compile_metrics.build(y_batch, y_pred_spec, self._compile_loss)
-        if self._compile_loss is not None and not self._compile_loss.built and y_batch is not None:
-            self._compile_loss.build(y_batch)
+            names = self.output_names_for(y_pred_spec)
+            if needs_loss:
+                self._compile_loss.build(y_batch, y_pred_spec, names)
+            if needs_metrics:
+                loss_fns = self._compile_loss.loss_fns if self._compile_loss is not None else None
+                self._compile_metrics.build(y_batch, y_pred_spec, names, loss_fns)
+
+    def output_names_for(self, y_pred) -> list[str]:
+        """Names of the model's outputs, in flattened order, as Keras names them."""
+        structure = getattr(self, "_outputs_struct", None)
+        if structure is None:
+            structure = y_pred
+        if isinstance(structure, dict):
+            return sorted(structure)
+        flat = tree.flatten(structure)
+        names = []
+        for i, t in enumerate(flat):
+            history = getattr(t, "_keras_history", None)
+            names.append(history[0].name if history is not None else f"output_{i + 1}")
+        if len(flat) == 1 and getattr(flat[0], "_keras_history", None) is None:
+            return [self.layers[-1].name if getattr(self, "layers", None) else "output_1"]
+        return names
 
     def _to_backend(self, batch):
         backend = kb.get()
