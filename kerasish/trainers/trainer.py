@@ -496,10 +496,7 @@ class Trainer:
             self._write_state(variables, state)
         logs = _logs_to_floats(step_logs)
         callback_list.on_test_end(logs)
-        if return_dict:
-            return logs
-        ordered = [logs["loss"]] + [v for k, v in logs.items() if k != "loss"]
-        return ordered[0] if len(ordered) == 1 else ordered
+        return self._format_logs(logs, return_dict)
 
     # --------------------------------------------------------------- predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
@@ -530,6 +527,49 @@ class Trainer:
                 callback_list.on_progress(step, dict)
         callback_list.on_predict_end()
         return tree.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)
+
+    # ------------------------------------------------------------ one batch
+    def _one_batch(self, kind, x, y=None, sample_weight=None, class_weight=None):
+        adapter = data_adapter.ArrayDataAdapter(x, y, sample_weight, batch_size=None, class_weight=class_weight)
+        batch = adapter.get_batch(np.arange(adapter.num_samples))
+        bx, by, _ = data_adapter.unpack_x_y_sample_weight(batch)
+        self._ensure_built(bx, by)
+        variables = self._state_variables(kind)
+        state = self._read_state(variables)
+        fn = self._make_function(kind, multi_step=False)
+        if kind == "predict":
+            out, non_trainable = fn(state, self._to_backend(batch))
+            self._write_state(variables[1:], [non_trainable])
+            return out
+        try:
+            out, state = fn(state, self._to_backend(batch))
+        finally:
+            # The state was donated: write back whatever is current, even after an error.
+            self._write_state(variables, state)
+        return out
+
+    def _format_logs(self, logs, return_dict):
+        logs = _logs_to_floats(logs)
+        if return_dict:
+            return logs
+        ordered = [logs["loss"]] + [v for k, v in logs.items() if k != "loss"]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """Runs one training step on one batch; returns the loss and metrics (running values)."""
+        self._assert_compiled()
+        return self._format_logs(self._one_batch("train", x, y, sample_weight, class_weight), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Evaluates one batch; returns the loss and metrics (running values)."""
+        self._assert_compiled()
+        return self._format_logs(self._one_batch("test", x, y, sample_weight), return_dict)
+
+    def predict_on_batch(self, x):
+        """The model's outputs for one batch, as NumPy arrays."""
+        out = self._one_batch("predict", x)
+        backend = kb.get()
+        return tree.map_structure(lambda t: np.asarray(backend.to_numpy(t)), out)
 
     # ------------------------------------------------------------- callbacks
     def _callback_list(self, callbacks, verbose, epochs, steps, mode="train", add_history=True):
