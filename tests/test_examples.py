@@ -27,3 +27,12 @@ def test_quickstart_accuracy(backend_name, capsys):
     out = capsys.readouterr().out
     assert 'Model: "digits_mlp"' in out and "Total params: 17,226" in out
     assert accuracy >= 0.95, f"quickstart reached only {accuracy:.4f} on {backend_name}"
+
+
+@pytest.mark.parametrize("backend_name", kb.available_backends())
+def test_custom_training_loop_example(backend_name, capsys):
+    example = _load("custom_training_loop")
+    with kb.use_backend(backend_name):
+        accuracy = example.main(["--epochs", "6"])
+    assert "epoch 6:" in capsys.readouterr().out
+    assert accuracy > 0.9
