@@ -1,12 +1,12 @@
 """Layers (`keras.layers` names)."""
 
-from kerasish.layers.core import Activation, Dense, Identity
+from kerasish.layers.core import Activation, Dense, Identity, Masking
 from kerasish.layers.input_layer import Input, InputLayer
 from kerasish.layers.layer import Layer
 from kerasish.layers.regularization import Dropout
 from kerasish.layers.reshaping import Flatten
 
-__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Identity", "Input", "InputLayer", "Layer", "deserialize", "serialize"]
+__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Identity", "Input", "InputLayer", "Layer", "Masking", "deserialize", "serialize"]
 
 
 def serialize(layer):

@@ -132,3 +132,36 @@ class Identity(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
+
+
+class Masking(Layer):
+    """Masks timesteps whose features all equal `mask_value`.
+
+    Downstream layers that support masking (RNNs, ...) skip those timesteps; the
+    output has them zeroed.
+
+    Args:
+        mask_value: the value that marks a timestep as padding.
+
+    Input shape:
+        `(batch_size, timesteps, features)`.
+    """
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = mask_value
+        self.supports_masking = True
+        self.built = True
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return ops.any(ops.not_equal(inputs, self.mask_value), axis=-1)
+
+    def call(self, inputs):
+        keep = ops.any(ops.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
+        return ops.multiply(inputs, ops.cast(keep, ops.dtype(inputs)))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "mask_value": self.mask_value}

@@ -393,6 +393,23 @@ class Layer(Operation):
         """The layer's computation (override in subclasses); the identity by default."""
         return args[0] if len(args) == 1 else args
 
+    def compute_mask(self, inputs, previous_mask=None):
+        """The mask of this layer's output: the input's mask passed on if the layer
+        supports masking, else None (no mask)."""
+        return previous_mask if self.supports_masking else None
+
+    def _call_with_mask(self, args, kwargs, mask):
+        """Calls with `mask` (when `call` takes one); returns (outputs, output mask)."""
+        if mask is not None and self._call_has_mask_arg and kwargs.get("mask") is None:
+            kwargs = {**kwargs, "mask": mask}
+        outputs = self(*args, **kwargs)
+        if mask is None and not self._overrides_compute_mask():
+            return outputs, None
+        return outputs, self.compute_mask(args[0] if args else None, mask)
+
+    def _overrides_compute_mask(self) -> bool:
+        return type(self).compute_mask is not Layer.compute_mask
+
     def compute_output_shape(self, *args, **kwargs):
         """The output shape for inputs of these shapes, inferred by running `call` abstractly."""
         specs = map_shapes(lambda s: KerasTensor(s, self.compute_dtype), args)

@@ -167,7 +167,7 @@ class Functional(Model):
             )
         return flat
 
-    def _run_graph(self, inputs, run_node):
+    def _run_graph(self, inputs, run_node, masks=None):
         values = {}
         for tensor, value in zip(self._flat_inputs, self._flatten_call_inputs(inputs)):
             values[id(tensor)] = value
@@ -180,18 +180,39 @@ class Functional(Model):
 
             args = tree.map_structure(fill, node.call_args)
             kwargs = tree.map_structure(fill, node.call_kwargs)
-            outputs = run_node(node.operation, args, kwargs)
+            if masks is None:
+                outputs = run_node(node.operation, args, kwargs)
+            else:
+                # Masks travel beside the values: each tensor's mask, from the layer
+                # that produced it (Embedding(mask_zero=True), Masking, ...).
+                in_masks = [masks.get(id(t)) for t in node.input_tensors]
+                mask = None
+                if any(m is not None for m in in_masks):
+                    mask = in_masks[0] if len(in_masks) == 1 else in_masks
+                outputs, out_mask = run_node(node.operation, args, kwargs, mask)
+                flat_out = node.output_tensors
+                out_masks = out_mask if isinstance(out_mask, (list, tuple)) and len(flat_out) > 1 else [out_mask] * len(flat_out)
+                for tensor, m in zip(flat_out, out_masks):
+                    if m is not None:
+                        masks[id(tensor)] = m
             for tensor, value in zip(node.output_tensors, tree.flatten(outputs)):
                 values[id(tensor)] = value
         return tree.pack_sequence_as(self._outputs_struct, [values[id(t)] for t in self._flat_outputs])
 
     def call(self, inputs, training=None, mask=None):
-        def run(op, args, kwargs):
-            if isinstance(op, Layer) and op._call_has_training_arg:
-                kwargs = {**kwargs, "training": training}
-            return op(*args, **kwargs)
+        def run(op, args, kwargs, mask):
+            if isinstance(op, Layer):
+                if op._call_has_training_arg:
+                    kwargs = {**kwargs, "training": training}
+                return op._call_with_mask(args, kwargs, mask)
+            return op(*args, **kwargs), None
 
-        return self._run_graph(inputs, run)
+        masks = {}
+        if mask is not None:
+            for tensor, m in zip(self._flat_inputs, tree.flatten(mask) if isinstance(mask, (list, tuple, dict)) else [mask]):
+                if m is not None:
+                    masks[id(tensor)] = m
+        return self._run_graph(inputs, run, masks)
 
     def compute_output_spec(self, inputs, training=None, mask=None):
         def run(op, args, kwargs):

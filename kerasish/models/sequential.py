@@ -128,7 +128,7 @@ class Sequential(Model):
     def call(self, inputs, training=None, mask=None):
         x = inputs
         for layer in self._stack:
-            x = layer(x, training=training)
+            x, mask = layer._call_with_mask((x,), {"training": training}, mask)
         return x
 
     def compute_output_spec(self, inputs, training=None, mask=None):
