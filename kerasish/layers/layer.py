@@ -452,10 +452,35 @@ class Layer(Operation):
 
     # ---------------------------------------------------------------- config
     def get_config(self) -> dict:
+        """The layer's configuration: enough to rebuild it with `from_config`.
+
+        A subclass with constructor arguments overrides this; one that does not gets its
+        constructor's arguments back automatically when they are plain config values.
+        """
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
-        return config
+        return self._with_auto_config(config, Layer)
+
+    def _with_auto_config(self, config: dict, base: type) -> dict:
+        if type(self).get_config is not base.get_config:
+            return config  # a subclass's own get_config extends this base config
+        auto = getattr(self, "_auto_config", None)
+        if auto is None:
+            init_params = [
+                p for p in list(inspect.signature(type(self).__init__).parameters.values())[1:]
+                if p.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+            ]
+            if init_params:
+                raise NotImplementedError(
+                    f"Layer {type(self).__name__} has arguments in `__init__` ({[p.name for p in init_params]}) "
+                    "that are not plain config values, so it must override `get_config()` to be serialized."
+                )
+            return config
+        from kerasish.saving.serialization import serialize_keras_object
+
+        extra = {k: serialize_keras_object(v) for k, v in auto.items() if k not in ("name", "trainable", "dtype")}
+        return {**config, **extra}
 
     @classmethod
     def from_config(cls, config):
@@ -463,7 +488,22 @@ class Layer(Operation):
         build_config = config.pop("build_config", None)
         if isinstance(config.get("dtype"), dict):
             config["dtype"] = config["dtype"].get("config", {}).get("name")
-        layer = cls(**config)
+        params = inspect.signature(cls.__init__).parameters
+        takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        # A custom class whose __init__ takes neither **kwargs nor the base arguments
+        # still gets them: set after construction rather than refused.
+        base = {k: config.pop(k) for k in ("name", "trainable", "dtype") if k in config and not takes_kwargs and k not in params}
+        try:
+            layer = cls(**config)
+        except TypeError as e:
+            raise TypeError(
+                f"Could not rebuild {cls.__name__} from its config: {e}. The config must hold every "
+                f"argument of its constructor (override `get_config()`). Config keys: {sorted(config)}"
+            ) from e
+        if "name" in base:
+            layer.name = base["name"]
+        if "trainable" in base:
+            layer.trainable = base["trainable"]
         if build_config:
             layer.build_from_config(build_config)
         return layer

@@ -34,7 +34,7 @@ class Model(Trainer, Layer):
             from kerasish.models.functional import Functional
 
             return Functional.__new__(Functional)
-        return super().__new__(cls)
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
@@ -101,5 +101,15 @@ class Model(Trainer, Layer):
             self.built = False
             raise
 
+    def to_json(self, **kwargs) -> str:
+        """The model's architecture (no weights) as JSON; `model_from_json` rebuilds it."""
+        import json
+
+        from kerasish.saving.serialization import serialize_keras_object
+
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
     def get_config(self) -> dict:
-        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        """A subclassed model's config: its constructor's arguments when they are plain values."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        return self._with_auto_config(config, Model)

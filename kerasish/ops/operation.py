@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from kerasish.backend import tree
 from kerasish.ops.symbolic import KerasTensor, any_symbolic, compute_output_spec
 from kerasish.utils import naming
@@ -48,11 +50,49 @@ class Node:
         return not self.input_tensors
 
 
+def _is_plain_config_value(value) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain_config_value(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain_config_value(v) for k, v in value.items())
+    return hasattr(value, "get_config") and not isinstance(value, type)
+
+
 class Operation:
     """Something callable on tensors that, called on KerasTensors, records a Node.
 
     Layers are operations; so is each `kerasish.ops` function called symbolically.
+    The constructor's arguments are remembered (`_auto_config`) when they are plain
+    config values, so that a custom layer without its own `get_config` still
+    round-trips, as in Keras.
     """
+
+    def __new__(cls, *args, **kwargs):
+        instance = super().__new__(cls)
+        auto = None
+        try:
+            bound = inspect.signature(cls.__init__).bind(instance, *args, **kwargs)
+        except TypeError:
+            bound = None
+        if bound is not None:
+            auto = {}
+            params = inspect.signature(cls.__init__).parameters
+            for name, value in list(bound.arguments.items())[1:]:
+                kind = params[name].kind
+                if kind is inspect.Parameter.VAR_KEYWORD:
+                    auto.update(value)
+                elif kind is inspect.Parameter.VAR_POSITIONAL:
+                    if value:
+                        auto = None
+                        break
+                else:
+                    auto[name] = value
+            if auto is not None and not all(_is_plain_config_value(v) for v in auto.values()):
+                auto = None
+        instance._auto_config = auto
+        return instance
 
     def __init__(self, name: str | None = None):
         if name is None:
