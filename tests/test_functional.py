@@ -145,3 +145,30 @@ def test_multi_output_training_logs_and_weights(backend):
     with pytest.raises(ValueError, match="as many entries as the model has outputs"):
         model.compile(optimizer="adam", loss="mse", metrics=["mae"])
         model.evaluate(x, [y_reg, y_cls], verbose=0)
+
+
+def test_subclassed_summary_shows_shapes(backend):
+    keras.utils.clear_session()
+
+    class Net(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.hidden = layers.Dense(8, activation="relu")
+            self.out = layers.Dense(3)
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    for build in ("build", "call"):
+        net = Net()
+        if build == "build":
+            net.build((None, 5))
+        else:
+            net(np.ones((2, 5), "float32"))
+        lines = []
+        net.summary(print_fn=lines.append)
+        text = "".join(lines)
+        batch = "None" if build == "build" else "2"  # as Keras: the batch it was built with
+        assert f"({batch}, 8)" in text and f"({batch}, 3)" in text, text
+        assert "?" not in text and "multiple" not in text
+        assert "Total params: 75" in text

@@ -12,7 +12,7 @@ from kerasish import constraints, initializers, regularizers
 from kerasish.backend import tree
 from kerasish.backend.dtypes import is_float, standardize_dtype
 from kerasish.ops.operation import Operation
-from kerasish.ops.symbolic import KerasTensor, any_symbolic, compute_output_spec
+from kerasish.ops.symbolic import KerasTensor, any_symbolic, compute_output_spec, in_shape_inference
 from kerasish.random import SeedGenerator
 from kerasish.variables import StatelessScope, Variable
 
@@ -350,10 +350,30 @@ class Layer(Operation):
         self._losses = []
         with _training_context(training):
             outputs = self.call(*args, **kwargs)
+        if in_shape_inference():
+            self._record_inferred_shapes(outputs)
         if self.activity_regularizer is not None:
             for out in tree.flatten(outputs):
                 self.add_loss(self.activity_regularizer(out))
         return outputs
+
+    def _record_inferred_shapes(self, outputs) -> None:
+        """Remembers output shapes seen while a model's shapes are inferred (for `summary()`).
+
+        Inference runs twice with different sizes for unknown dimensions; a dimension
+        that differs between the runs is unknown (None).
+        """
+        shapes = tree.map_structure(_shape_of, outputs)
+        previous = getattr(self, "_inferred_output_shapes", None)
+        if previous is not None:
+            def merge(a, b):
+                return tuple(x if x == y else None for x, y in zip(a, b)) if len(a) == len(b) else b
+
+            try:
+                shapes = _zip_shapes(merge, previous, shapes)
+            except ValueError:
+                pass
+        self._inferred_output_shapes = shapes
 
     def _convert_inputs(self, args):
         b = kb.get()
@@ -556,6 +576,17 @@ def _shape_of(x):
     if hasattr(x, "shape"):
         return tuple(x.shape)
     return tuple(np.shape(x))
+
+
+def _zip_shapes(fn, a, b):
+    """Applies `fn` to corresponding shapes of two structures of shapes."""
+    if is_shape(a) and is_shape(b):
+        return fn(tuple(a), tuple(b))
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        return {k: _zip_shapes(fn, a[k], b[k]) for k in a}
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
+        return type(a)(_zip_shapes(fn, x, y) for x, y in zip(a, b))
+    raise ValueError("different structures")
 
 
 def is_shape(x) -> bool:

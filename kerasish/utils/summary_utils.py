@@ -75,7 +75,13 @@ def format_layer_shape(layer) -> str:
     """
     nodes = getattr(layer, "_inbound_nodes", None) or []
     build_shapes = getattr(layer, "_build_shapes_dict", None)
-    if nodes:
+    inferred = getattr(layer, "_inferred_output_shapes", None)
+    if not nodes and inferred is not None:
+        # A sublayer of a subclassed model: the shapes seen when the model was built.
+        from kerasish.layers.layer import map_shapes
+
+        shapes = map_shapes(_format_shape, inferred)
+    elif nodes:
         outputs = nodes[-1].outputs
         shapes = tree.map_structure(
             lambda t: _format_shape(t.shape) if hasattr(t, "shape") else str(t), outputs
