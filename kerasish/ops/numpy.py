@@ -557,3 +557,122 @@ def fori_loop(lower, upper, body_fun, init_val):
 
 def promote_dtypes(*dtypes) -> str:
     return result_dtype(*dtypes)
+
+
+# ============================================================================
+# Axis moves and grids (`keras.ops` names), added with the reshaping and merging
+# layers. Each is written from the primitives above, so every backend has them.
+# ============================================================================
+def _normalize_axis(axis, ndim_, name):
+    if not -ndim_ <= axis < ndim_:
+        raise ValueError(f"`{name}`: axis {axis} is out of bounds for a tensor of rank {ndim_}.")
+    return axis % ndim_
+
+
+@symbolic_aware
+def moveaxis(x, source, destination):
+    """Moves axes `source` to positions `destination`; the others keep their order."""
+    x = _v(x)
+    n = len(_b().shape(x))
+    source = (source,) if isinstance(source, int) else tuple(source)
+    destination = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(source) != len(destination):
+        raise ValueError(
+            "`moveaxis`: `source` and `destination` must have the same number of elements. "
+            f"Received: source={source}, destination={destination}"
+        )
+    source = tuple(_normalize_axis(a, n, "moveaxis") for a in source)
+    destination = tuple(_normalize_axis(a, n, "moveaxis") for a in destination)
+    order = [a for a in range(n) if a not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return _b().transpose(x, tuple(order))
+
+
+@symbolic_aware
+def swapaxes(x, axis1, axis2):
+    """Exchanges two axes."""
+    x = _v(x)
+    n = len(_b().shape(x))
+    order = list(range(n))
+    a, b = _normalize_axis(axis1, n, "swapaxes"), _normalize_axis(axis2, n, "swapaxes")
+    order[a], order[b] = order[b], order[a]
+    return _b().transpose(x, tuple(order))
+
+
+@symbolic_aware
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """`num` evenly spaced values from `start` to `stop` (array bounds broadcast, as NumPy)."""
+    if not isinstance(num, int) or isinstance(num, bool) or num < 0:
+        raise ValueError(f"`linspace`: `num` must be a non-negative integer. Received: num={num!r}")
+    b = _b()
+    float_dtype = kb.floatx()
+    start = b.cast(b.convert_to_tensor(_v(start)), float_dtype)
+    stop = b.cast(b.convert_to_tensor(_v(stop)), float_dtype)
+    bound_shape = tuple(np.broadcast_shapes(b.shape(start), b.shape(stop)))
+    div = (num - 1) if endpoint else num
+    delta = b.subtract(stop, start)
+    steps = b.reshape(b.arange(0, num, 1, float_dtype), (num,) + (1,) * len(bound_shape))
+    if div > 0:
+        step = b.divide(delta, float(div))
+        out = b.add(b.multiply(steps, step), start)
+    else:
+        # One value and no endpoint to reach: the step is undefined (NaN, as NumPy says).
+        step = b.multiply(delta, float("nan"))
+        out = b.add(b.multiply(steps, delta), start)
+    out = b.broadcast_to(out, (num, *bound_shape))
+    if endpoint and num > 1:
+        # The last value is `stop` exactly, not start + (num - 1) * step (NumPy does the same).
+        last = b.reshape(b.broadcast_to(stop, bound_shape), (1, *bound_shape))
+        out = b.concatenate([b.getitem(out, (slice(0, num - 1),)), last], axis=0)
+    if axis != 0:
+        out = moveaxis(out, 0, axis)
+    if dtype is not None:
+        out = b.cast(out, standardize_dtype(dtype))
+    if retstep:
+        return out, step
+    return out
+
+
+@symbolic_aware
+def meshgrid(*x, indexing="xy"):
+    """Coordinate grids from 1-D tensors; "xy" (Cartesian) or "ij" (matrix) indexing."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"`meshgrid`: `indexing` must be 'xy' or 'ij'. Received: indexing={indexing!r}")
+    b = _b()
+    vectors = [b.reshape(_v(convert_to_tensor(v)), (-1,)) for v in x]
+    sizes = [b.shape(v)[0] for v in vectors]
+    if indexing == "xy" and len(vectors) >= 2:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    grids = []
+    for i, v in enumerate(vectors):
+        position = i
+        if indexing == "xy" and len(vectors) >= 2 and i < 2:
+            position = 1 - i
+        shape = [1] * len(vectors)
+        shape[position] = b.shape(v)[0]
+        grids.append(b.broadcast_to(b.reshape(v, tuple(shape)), tuple(sizes)))
+    return grids
+
+
+@symbolic_aware
+def ravel(x):
+    """`x` flattened to one axis."""
+    return _b().reshape(_v(x), (-1,))
+
+
+@symbolic_aware
+def hstack(xs):
+    """Stacks along the second axis (the first for 1-D tensors), as `np.hstack`."""
+    xs = [_v(x) for x in xs]
+    axis = 0 if len(_b().shape(xs[0])) == 1 else 1
+    return _b().concatenate(xs, axis=axis)
+
+
+@symbolic_aware
+def vstack(xs):
+    """Stacks along the first axis, 1-D tensors becoming rows, as `np.vstack`."""
+    b = _b()
+    xs = [_v(x) for x in xs]
+    xs = [b.reshape(x, (1, -1)) if len(b.shape(x)) <= 1 else x for x in xs]
+    return b.concatenate(xs, axis=0)
