@@ -476,3 +476,9 @@ class JaxBackend(Backend):
             except RuntimeError:  # no backend for that platform in this process
                 return []
         return [f"{d.platform}:{d.id}" for d in found]
+
+    # ------------------------------------------------------------------- top-k
+    def top_k(self, x: ArrayLike, k: int) -> tuple[jax.Array, jax.Array]:
+        # lax.top_k is stable (ties keep the lower index first) and differentiable.
+        values, indices = jax.lax.top_k(tensor(x), int(k))
+        return values, indices.astype(jnp.int32)

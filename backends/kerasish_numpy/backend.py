@@ -295,3 +295,18 @@ class NumpyBackend(Backend):
         if device_type is None or device_type.lower() == "cpu":
             return ["cpu:0"]
         return []
+
+    # ------------------------------------------------------------------- top-k
+    def top_k(self, x: Any, k: int) -> tuple[Any, np.ndarray]:
+        """Indices from a stable sort of the plain values; the values gathered from `x`.
+
+        The gather is `take_along_axis` (a recorded `getitem`), so the tape sends the
+        gradient of the values to the selected positions with no rule of its own.
+        """
+        plain = np.asarray(strip(x))
+        n = plain.shape[-1]
+        # A stable ascending sort of the reversed axis, read backwards, is descending
+        # with ties in increasing index order (as jax.lax.top_k orders them).
+        ascending = np.argsort(plain[..., ::-1], axis=-1, kind="stable")
+        indices = (n - 1 - ascending[..., ::-1][..., : int(k)]).astype(np.int32)
+        return P.take_along_axis(x if type(x) is Box else plain, indices, axis=-1), indices

@@ -376,3 +376,14 @@ class Backend(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<kerasish backend {self.name!r}>"
+
+    # ------------------------------------------------------------------- top-k
+    @abc.abstractmethod
+    def top_k(self, x, k: int):
+        """The `k` largest entries along the last axis, and where they are.
+
+        Returns `(values, indices)`, each of shape `x.shape[:-1] + (k,)`, from the
+        largest down; among equal values the lower index comes first. `indices`
+        are int32. `1 <= k <= x.shape[-1]` (callers check). Differentiable in `x`
+        through `values`: the gradient goes to the selected positions.
+        """

@@ -250,3 +250,169 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         target = b.cast(target, "int32")
     labels = one_hot(target, o_shape[axis], axis=axis, dtype=b.dtype(output))
     return b.negative(b.sum(b.multiply(labels, log_prob), axis=axis))
+
+
+# ----------------------------------------------------------------------- top-k
+def _check_top_k(k, size, name):
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"`{name}`: `k` must be a positive integer. Received: k={k!r}")
+    if size is not None and k > size:
+        raise ValueError(
+            f"`{name}`: `k` must be at most the size of the last axis ({size}). Received: k={k}"
+        )
+
+
+@symbolic_aware
+def top_k(x, k, sorted=True):  # noqa: A002 - Keras's name
+    """The `k` largest values along the last axis, and their indices.
+
+    Args:
+        x: a tensor of rank >= 1.
+        k: how many values to keep, in [1, x.shape[-1]].
+        sorted: kept for Keras compatibility; the values always come sorted from
+            the largest down (ties: lower index first).
+
+    Returns:
+        `(values, indices)`, each of shape `x.shape[:-1] + (k,)`; indices are int32.
+
+    Example:
+
+    >>> values, indices = top_k(knp.convert_to_tensor([5, 2, 7, 1, 9, 3]), k=3)
+    >>> knp.convert_to_numpy(values).tolist(), knp.convert_to_numpy(indices).tolist()
+    ([9, 7, 5], [4, 2, 0])
+    """
+    b = _b()
+    x = knp.convert_to_tensor(x)
+    shape = b.shape(x)
+    if not shape:
+        raise ValueError(f"`top_k` needs a tensor of rank >= 1. Received: x.shape={shape}")
+    _check_top_k(k, shape[-1], "top_k")
+    return b.top_k(x, k)
+
+
+@symbolic_aware
+def in_top_k(targets, predictions, k):
+    """Whether each target class is among the `k` highest predictions of its row.
+
+    A class ranks `1 + (number of strictly larger predictions)`, so ties count in
+    the target's favour; a NaN prediction for the target is never in the top k
+    (as Keras's JAX backend decides).
+
+    Args:
+        targets: integer class ids, shape `(batch,)`.
+        predictions: scores, shape `(batch, num_classes)`.
+        k: how many top predictions count.
+
+    Returns:
+        A boolean tensor shaped like `targets`.
+    """
+    b = _b()
+    predictions = knp.convert_to_tensor(predictions)
+    targets = knp.convert_to_tensor(targets)
+    if len(b.shape(predictions)) != len(b.shape(targets)) + 1:
+        raise ValueError(
+            "`in_top_k`: `predictions` must have one axis more than `targets` (class scores). "
+            f"Received: targets.shape={b.shape(targets)}, predictions.shape={b.shape(predictions)}"
+        )
+    _check_top_k(k, None, "in_top_k")
+    if not kb.dtypes.is_int(b.dtype(targets)):
+        targets = b.cast(targets, "int32")
+    at_target = b.take_along_axis(predictions, knp.expand_dims(targets, -1), axis=-1)
+    at_target = b.where(b.isnan(at_target), -math.inf, at_target)
+    larger = b.sum(b.cast(b.greater(predictions, at_target), "int32"), axis=-1)
+    return b.less(larger, k)
+
+
+# ------------------------------------------------- normalization (moments, batch norm)
+def _normalize_axes(axes, ndim, name):
+    if isinstance(axes, int):
+        axes = (axes,)
+    try:
+        axes = tuple(int(a) for a in axes)
+    except TypeError:
+        raise TypeError(f"`{name}`: `axes` must be an int or a list/tuple of ints. Received: axes={axes!r}") from None
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(
+                f"`{name}`: axis {a} is out of bounds for an input of rank {ndim}. Received: axes={axes}"
+            )
+    return tuple(sorted(a % ndim for a in axes))
+
+
+@symbolic_aware
+def moments(x, axes, keepdims=False, synchronized=False):
+    """The mean and variance of `x` over `axes`, as `(mean, variance)`.
+
+    The variance is the population variance (divides by N), computed in two passes
+    (the mean first), which is accurate where E[x^2] - E[x]^2 would cancel.
+    Half-precision inputs are reduced in float32 and the results cast back.
+
+    Args:
+        x: a tensor.
+        axes: an int or a list/tuple of ints, the axes to reduce.
+        keepdims: keep the reduced axes with size 1.
+        synchronized: accepted for Keras compatibility. kerasish distributes a batch
+            by sharding one compiled computation, so a reduction over the batch axis
+            already sees the whole global batch; there is nothing more to synchronize.
+
+    Returns:
+        A tuple `(mean, variance)`.
+    """
+    b = _b()
+    x = value(x)
+    axes = _normalize_axes(axes, len(b.shape(x)), "moments")
+    original_dtype = b.dtype(x)
+    if original_dtype in ("float16", "bfloat16"):
+        x = b.cast(x, "float32")
+    elif not kb.dtypes.is_float(original_dtype):
+        x = b.cast(x, kb.floatx())
+    mean = knp.mean(x, axis=axes, keepdims=True)
+    variance = knp.mean(knp.square(b.subtract(x, mean)), axis=axes, keepdims=True)
+    if not keepdims:
+        mean = knp.squeeze(mean, axis=axes)
+        variance = knp.squeeze(variance, axis=axes)
+    if original_dtype in ("float16", "bfloat16"):
+        mean, variance = b.cast(mean, original_dtype), b.cast(variance, original_dtype)
+    return mean, variance
+
+
+@symbolic_aware
+def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
+    """Normalizes `x` along `axis` with given statistics: `(x - mean) / sqrt(variance + epsilon) * scale + offset`.
+
+    Args:
+        x: a tensor.
+        mean, variance: 1-D tensors of size `x.shape[axis]`.
+        axis: the feature axis of `x` that the statistics describe.
+        offset: an optional 1-D tensor added after scaling (beta).
+        scale: an optional 1-D tensor multiplied in (gamma).
+        epsilon: added to the variance so that nothing divides by zero.
+
+    Returns:
+        A tensor of the shape of `x`.
+    """
+    b = _b()
+    x, mean, variance = value(x), value(mean), value(variance)
+    ndim = len(b.shape(x))
+    axis = _normalize_axes(axis, ndim, "batch_normalization")[0]
+    size = b.shape(x)[axis]
+    broadcast = [1] * ndim
+    broadcast[axis] = size
+
+    def reshape(v, name):
+        v = value(v)
+        if tuple(b.shape(v)) != (size,):
+            raise ValueError(
+                f"`batch_normalization`: `{name}` must have shape ({size},), the size of axis {axis} of `x`. "
+                f"Received: {name}.shape={tuple(b.shape(v))}, x.shape={tuple(b.shape(x))}"
+            )
+        return b.reshape(v, tuple(broadcast))
+
+    # Folded into one multiply and one add per element: x * inv + (offset - mean * inv).
+    inv = b.divide(1.0, b.sqrt(b.add(reshape(variance, "variance"), epsilon)))
+    if scale is not None:
+        inv = b.multiply(inv, reshape(scale, "scale"))
+    shift = b.negative(b.multiply(reshape(mean, "mean"), inv))
+    if offset is not None:
+        shift = b.add(shift, reshape(offset, "offset"))
+    return b.add(b.multiply(x, inv), shift)

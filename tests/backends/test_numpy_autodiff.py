@@ -186,6 +186,11 @@ CHECKS: dict[str, list] = {
         ),
         (lambda x: B.take_along_axis(x, np.array([[2, 0, 0, 1]]), axis=0), [normal(3, 4)]),
     ],
+    # top_k: a composite (indices from a sort, values gathered with getitem)
+    "top_k": [
+        (lambda x: B.top_k(x, 2)[0], [normal(3, 5)]),
+        (lambda x: B.top_k(x, 4)[0], [normal(2, 3, 4)]),
+    ],
     "pad": [(lambda x: B.pad(x, [(1, 2), (0, 1)], constant_values=3.0), [normal(3, 4)])],
     "flip": [(lambda x: B.flip(x), [normal(3, 4)]), (lambda x: B.flip(x, axis=1), [normal(3, 4)])],
     "cast": [
