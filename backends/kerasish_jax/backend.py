@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerasish.backend import Backend, TensorSpec, floatx, standardize_dtype, tree
+from kerasish_jax import convolution
 from kerasish_jax._conversion import (
     PYTHON_SCALARS,
     ArrayLike,
@@ -482,3 +483,10 @@ class JaxBackend(Backend):
         # lax.top_k is stable (ties keep the lower index first) and differentiable.
         values, indices = jax.lax.top_k(tensor(x), int(k))
         return values, indices.astype(jnp.int32)
+
+    # ------------------------------------------------- convolution and pooling
+    # One lax call each (conv_general_dilated, conv_transpose, reduce_window).
+    conv = staticmethod(convolution.conv)
+    conv_transpose = staticmethod(convolution.conv_transpose)
+    max_pool = staticmethod(convolution.max_pool)
+    avg_pool = staticmethod(convolution.avg_pool)

@@ -12,7 +12,7 @@ from kerasish.backend import tree
 from kerasish.backend.base import Backend, TensorSpec
 from kerasish.backend.config import floatx
 from kerasish.backend.dtypes import standardize_dtype
-from kerasish_numpy import rng
+from kerasish_numpy import convolution, rng
 from kerasish_numpy.autodiff import core
 from kerasish_numpy.autodiff import primitives as P
 from kerasish_numpy.autodiff.core import Box, strip
@@ -310,3 +310,10 @@ class NumpyBackend(Backend):
         ascending = np.argsort(plain[..., ::-1], axis=-1, kind="stable")
         indices = (n - 1 - ascending[..., ::-1][..., : int(k)]).astype(np.int32)
         return P.take_along_axis(x if type(x) is Box else plain, indices, axis=-1), indices
+
+    # ------------------------------------------------- convolution and pooling
+    # im2col on the tape: pad, extract patches, one matmul (see convolution.py).
+    conv = staticmethod(convolution.conv)
+    conv_transpose = staticmethod(convolution.conv_transpose)
+    max_pool = staticmethod(convolution.max_pool)
+    avg_pool = staticmethod(convolution.avg_pool)

@@ -387,3 +387,40 @@ class Backend(abc.ABC):
         are int32. `1 <= k <= x.shape[-1]` (callers check). Differentiable in `x`
         through `values`: the gradient goes to the selected positions.
         """
+
+    # ------------------------------------------------- convolution and pooling
+    # N-d (1-D, 2-D, 3-D), always channels-last: `x` is (batch, *spatial, channels).
+    # `strides`, `dilation_rate`, `pool_size` and `output_padding` are tuples with one
+    # entry per spatial axis; `kerasish.ops` normalizes arguments and moves channels.
+    # "same" padding is TF's: output size ceil(size / stride), the total padding split
+    # evenly with the odd element after (`kerasish.backend.conv_utils` computes it).
+    @abc.abstractmethod
+    def conv(self, x, kernel, strides, padding, dilation_rate, groups: int = 1):
+        """Cross-correlation of `x` with `kernel` of shape `(*window, in // groups, out)`.
+
+        `padding` is "valid", "same" or one (before, after) pair per spatial axis.
+        Input channel `c` belongs to group `c // (in // groups)` and output channel `f`
+        to group `f // (out // groups)`. Differentiable in `x` and `kernel`.
+        """
+
+    @abc.abstractmethod
+    def conv_transpose(self, x, kernel, strides, padding: str, output_padding, dilation_rate):
+        """The transpose (input gradient) of `conv`, with `kernel` of shape `(*window, out, in)`.
+
+        Equal to a stride-1 convolution, with the spatially flipped kernel, of `x`
+        dilated by `strides` and padded as `conv_utils.conv_transpose_padding` says
+        (Keras's output sizes; an `output_padding` entry of None picks the default).
+        Differentiable in `x` and `kernel`.
+        """
+
+    @abc.abstractmethod
+    def max_pool(self, x, pool_size, strides, padding: str):
+        """The maximum of each window ("valid" or "same"; padding never wins).
+
+        The gradient of a window goes to its first maximal element in row-major window
+        order (XLA's select_and_scatter), so that every backend agrees on ties.
+        """
+
+    @abc.abstractmethod
+    def avg_pool(self, x, pool_size, strides, padding: str):
+        """The mean of each window; with "same", of its real (not padding) elements only."""

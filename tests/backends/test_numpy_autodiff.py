@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from kerasish_numpy import NumpyBackend
 from kerasish_numpy.autodiff import VJPS, Box, MissingGradientError, primitive, strip
+from kerasish_numpy.autodiff import convolution as PC
 from kerasish_numpy.autodiff import primitives as P
 
 B = NumpyBackend()
@@ -67,6 +68,7 @@ def _nested_scan(xs, h0, c0):
 _x = normal(3, 4)
 _idx = np.array([2, 0, 2, 1])
 _mask = normal(3, 4) > 0
+_kernel = normal(2, 3, 2, 3)
 
 #: One entry per differentiable primitive (keys of the VJP table) and per composite
 #: worth checking on its own; each is a list of (function, float64 arguments).
@@ -191,6 +193,27 @@ CHECKS: dict[str, list] = {
         (lambda x: B.top_k(x, 2)[0], [normal(3, 5)]),
         (lambda x: B.top_k(x, 4)[0], [normal(2, 3, 4)]),
     ],
+    # convolution and pooling: patch extraction and its adjoint, then the composites
+    "extract_patches": [
+        (lambda x: PC.extract_patches(x, (2, 3), (1, 2), (1, 1)), [normal(2, 5, 7, 3)]),
+        (lambda x: PC.extract_patches(x, (3,), (2,), (2,)), [normal(2, 9, 2)]),
+    ],
+    "scatter_patches": [
+        (lambda p: PC.scatter_patches(p, (2, 5, 7, 3), (1, 2), (1, 1)), [normal(2, 4, 3, 2, 3, 3)]),
+        (lambda p: PC.scatter_patches(p, (1, 9, 2), (2,), (2,)), [normal(1, 3, 3, 2)]),
+    ],
+    "conv": [
+        (lambda x, k: B.conv(x, k, (2, 1), "same", (1, 1)), [normal(2, 5, 4, 3), normal(3, 2, 3, 4)]),
+        (lambda x, k: B.conv(x, k, (1,), "valid", (2,), 2), [normal(2, 7, 4), normal(2, 2, 6)]),
+    ],
+    "conv_transpose": [
+        (
+            lambda x, k: B.conv_transpose(x, k, (2, 3), "same", (None, 1), (1, 1)),
+            [normal(2, 3, 4, 3), normal(3, 2, 2, 3)],
+        ),
+    ],
+    "max_pool": [(lambda x: B.max_pool(x, (3, 2), (2, 1), "same"), [normal(2, 5, 4, 3)])],
+    "avg_pool": [(lambda x: B.avg_pool(x, (3, 2), (2, 1), "same"), [normal(2, 5, 4, 3)])],
     "pad": [(lambda x: B.pad(x, [(1, 2), (0, 1)], constant_values=3.0), [normal(3, 4)])],
     "flip": [(lambda x: B.flip(x), [normal(3, 4)]), (lambda x: B.flip(x, axis=1), [normal(3, 4)])],
     "cast": [
@@ -267,6 +290,11 @@ def _grad(f):
         (lambda x: B.max(B.exp(x), axis=0), normal(4, 3)),
         (lambda x: B.getitem(B.multiply(x, x), _idx), normal(3, 2)),
         (lambda x: B.einsum("ij,jk->ik", x, B.exp(B.transpose(x))), normal(2, 3)),
+        # the conv's VJPs (scatter_patches, then extract_patches) recorded on an outer tape
+        (
+            lambda x: B.max_pool(B.tanh(B.conv(x, _kernel, (1, 2), "same", (1, 1))), (2, 2), (1, 1), "same"),
+            normal(1, 4, 5, 2),
+        ),
     ],
 )
 def test_gradient_of_gradient(f, x):

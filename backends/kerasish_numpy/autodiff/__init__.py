@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kerasish_numpy.autodiff import primitives
+from kerasish_numpy.autodiff import convolution, primitives
 from kerasish_numpy.autodiff.core import (
     VJPS,
     Box,
@@ -21,6 +21,7 @@ __all__ = [
     "VJPS",
     "Box",
     "MissingGradientError",
+    "convolution",
     "defvjp",
     "defvjp_argnum",
     "nondifferentiable",
