@@ -3,10 +3,28 @@
 from kerasish.layers.core import Activation, Dense, Identity, Masking
 from kerasish.layers.input_layer import Input, InputLayer
 from kerasish.layers.layer import Layer
-from kerasish.layers.regularization import Dropout
+from kerasish.layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    RMSNormalization,
+)
+from kerasish.layers.regularization import (
+    ActivityRegularization,
+    Dropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
 from kerasish.layers.reshaping import Flatten
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Identity", "Input", "InputLayer", "Layer", "Masking", "deserialize", "serialize"]
+__all__ += [
+    "ActivityRegularization", "BatchNormalization", "GaussianDropout", "GaussianNoise", "GroupNormalization",
+    "LayerNormalization", "RMSNormalization", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+]
 
 
 def serialize(layer):
