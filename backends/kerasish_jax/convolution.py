@@ -103,11 +103,13 @@ def max_pool(
     x = tensor(x)
     window, window_strides, pads = _window(x, pool_size, strides, padding)
     if jnp.issubdtype(x.dtype, jnp.inexact):
-        init = jnp.array(-jnp.inf, x.dtype)
+        lowest = -np.inf
     else:
-        init = jnp.array(jnp.iinfo(x.dtype).min if x.dtype != jnp.bool_ else False, x.dtype)
-    # lax.max with its identity becomes reduce_window_max, whose gradient
+        lowest = jnp.iinfo(x.dtype).min if x.dtype != jnp.bool_ else False
+    # lax.max with its identity as a host constant (a jnp array is traced under jit and
+    # would give a generic reduce_window) becomes reduce_window_max, whose gradient
     # (select_and_scatter_add) goes to the first maximal element of each window.
+    init = np.array(lowest, dtype=x.dtype)
     return lax.reduce_window(x, init, lax.max, window, window_strides, pads)
 
 
@@ -118,7 +120,7 @@ def avg_pool(
     if not jnp.issubdtype(x.dtype, jnp.inexact):
         raise TypeError(f"avg_pool needs a floating input. Received: x.dtype={x.dtype}")
     window, window_strides, pads = _window(x, pool_size, strides, padding)
-    sums = lax.reduce_window(x, jnp.array(0, x.dtype), lax.add, window, window_strides, pads)
+    sums = lax.reduce_window(x, np.array(0, dtype=x.dtype), lax.add, window, window_strides, pads)
     # The divisor counts only real elements. It depends on static shapes alone, so it
     # is a host constant and the pool stays one reduce_window.
     counts = np.ones((1,) * x.ndim, dtype=np.float64)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import kerasish.backend as kb
+from kerasish.backend import conv_utils
 from kerasish.ops import numpy as knp
 from kerasish.ops.dispatch import override, symbolic_aware, value
 
@@ -416,3 +417,297 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     if offset is not None:
         shift = b.add(shift, reshape(offset, "offset"))
     return b.add(b.multiply(x, inv), shift)
+
+
+# ------------------------------------------------------- convolution and pooling
+# The backend works channels-last; channels_first inputs are transposed here, on the
+# way in and out. Arguments are checked here so that every backend sees tuples.
+def _conv_data_format(data_format, name):
+    if data_format is None:
+        return kb.image_data_format()
+    normalized = str(data_format).lower()
+    if normalized not in ("channels_last", "channels_first"):
+        raise ValueError(
+            f"`{name}`: `data_format` must be 'channels_last' or 'channels_first'. "
+            f"Received: data_format={data_format!r}"
+        )
+    return normalized
+
+
+def _conv_padding(padding, name):
+    normalized = padding.lower() if isinstance(padding, str) else padding
+    if normalized not in ("valid", "same"):
+        raise ValueError(f"`{name}`: `padding` must be 'valid' or 'same'. Received: padding={padding!r}")
+    return normalized
+
+
+def _spatial_tuple(value_, n, arg, name, allow_none=False):
+    """`value_` (an int or `n` ints) as a tuple of `n` positive ints (None entries if allowed)."""
+    message = f"`{name}`: `{arg}` must be a positive integer or a tuple of {n} positive integers"
+    if isinstance(value_, int) and not isinstance(value_, bool):
+        values = (value_,) * n
+    else:
+        try:
+            values = tuple(value_)
+        except TypeError:
+            raise ValueError(f"{message}. Received: {arg}={value_!r}") from None
+    ok = len(values) == n and all(
+        (v is None and allow_none)
+        or (isinstance(v, int) and not isinstance(v, bool) and (v > 0 or (allow_none and v == 0)))
+        for v in values
+    )
+    if not ok:
+        raise ValueError(f"{message}. Received: {arg}={value_!r}")
+    return tuple(values)
+
+
+def _spatial_rank(x, name, arg="inputs"):
+    shape = knp.shape(x)
+    if len(shape) not in (3, 4, 5):
+        raise ValueError(
+            f"`{name}`: `{arg}` must have rank 3, 4 or 5 (batch, 1 to 3 spatial axes, channels). "
+            f"Received: {arg}.shape={tuple(shape)}"
+        )
+    return len(shape) - 2
+
+
+def _channels_last(x, data_format):
+    if data_format == "channels_last":
+        return x
+    n = len(_b().shape(x))
+    return _b().transpose(x, (0, *range(2, n), 1))
+
+
+def _restore_format(x, data_format):
+    if data_format == "channels_last":
+        return x
+    n = len(_b().shape(x))
+    return _b().transpose(x, (0, n - 1, *range(1, n - 1)))
+
+
+def _check_output_size(x_shape, window, strides, padding, dilation, name):
+    for size, w, s, d in zip(x_shape[1:-1], window, strides, dilation):
+        if conv_utils.conv_output_length(size, w, s, padding, d) <= 0:
+            raise ValueError(
+                f"`{name}`: the window does not fit in the input, so the output would be empty. "
+                f"Received: input spatial shape={tuple(x_shape[1:-1])}, window={tuple(window)}, "
+                f"strides={tuple(strides)}, dilation_rate={tuple(dilation)}, padding={padding!r}"
+            )
+
+
+def _conv_channels_last(x, kernel, strides, padding, dilation_rate, name):
+    """`x` (channels-last) convolved with `kernel`; the group count read from the shapes."""
+    b = _b()
+    x_shape, k_shape = b.shape(x), b.shape(kernel)
+    n = len(x_shape) - 2
+    if len(k_shape) != n + 2:
+        raise ValueError(
+            f"`{name}`: `kernel` must have rank {n + 2} (window, in_channels, out_channels) for an "
+            f"input of rank {n + 2}. Received: kernel.shape={tuple(k_shape)}"
+        )
+    channels, in_per_group, filters = x_shape[-1], k_shape[-2], k_shape[-1]
+    if in_per_group <= 0 or channels % in_per_group:
+        raise ValueError(
+            f"`{name}`: the input's channels ({channels}) must be a multiple of the kernel's input "
+            f"channels ({in_per_group}); the ratio is the number of groups. Received: "
+            f"kernel.shape={tuple(k_shape)}"
+        )
+    groups = channels // in_per_group
+    if filters % groups:
+        raise ValueError(
+            f"`{name}`: the kernel's output channels ({filters}) must be divisible by the number "
+            f"of groups ({groups}). Received: kernel.shape={tuple(k_shape)}"
+        )
+    _check_output_size(x_shape, k_shape[:n], strides, padding, dilation_rate, name)
+    return b.conv(x, kernel, strides, padding, dilation_rate, groups)
+
+
+@symbolic_aware
+def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """General N-D convolution (a cross-correlation), for 1-D, 2-D and 3-D inputs.
+
+    Args:
+        inputs: `(batch, *spatial, channels)`, or `(batch, channels, *spatial)` with
+            `data_format="channels_first"`.
+        kernel: `(*window, channels // groups, filters)`; when the kernel has fewer
+            input channels than `inputs`, the channels are split into that many groups.
+        strides: int or one int per spatial axis.
+        padding: "valid" (none) or "same" (output size `ceil(size / stride)`).
+        data_format: "channels_last" or "channels_first"; the configured
+            `image_data_format` by default.
+        dilation_rate: int or one int per spatial axis.
+
+    Returns:
+        A tensor of rank `inputs.ndim` with `filters` channels.
+
+    Example:
+
+    >>> x = knp.ones((1, 4, 1))
+    >>> knp.convert_to_numpy(conv(x, knp.ones((2, 1, 1)))).ravel().tolist()
+    [2.0, 2.0, 2.0]
+    """
+    x, kernel = knp.convert_to_tensor(inputs), knp.convert_to_tensor(kernel)
+    n = _spatial_rank(x, "conv")
+    data_format = _conv_data_format(data_format, "conv")
+    padding = _conv_padding(padding, "conv")
+    strides = _spatial_tuple(strides, n, "strides", "conv")
+    dilation_rate = _spatial_tuple(dilation_rate, n, "dilation_rate", "conv")
+    x = _channels_last(x, data_format)
+    out = _conv_channels_last(x, kernel, strides, padding, dilation_rate, "conv")
+    return _restore_format(out, data_format)
+
+
+@symbolic_aware
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    """Depthwise N-D convolution: each input channel convolved with its own filters.
+
+    Args:
+        inputs: as for `conv`.
+        kernel: `(*window, channels, depth_multiplier)`.
+        strides, padding, data_format, dilation_rate: as for `conv`.
+
+    Returns:
+        A tensor with `channels * depth_multiplier` channels; output channel
+        `c * depth_multiplier + m` is input channel `c` through filter `m`.
+    """
+    b = _b()
+    x, kernel = knp.convert_to_tensor(inputs), knp.convert_to_tensor(kernel)
+    n = _spatial_rank(x, "depthwise_conv")
+    data_format = _conv_data_format(data_format, "depthwise_conv")
+    padding = _conv_padding(padding, "depthwise_conv")
+    strides = _spatial_tuple(strides, n, "strides", "depthwise_conv")
+    dilation_rate = _spatial_tuple(dilation_rate, n, "dilation_rate", "depthwise_conv")
+    x = _channels_last(x, data_format)
+    channels, k_shape = b.shape(x)[-1], b.shape(kernel)
+    if len(k_shape) != n + 2 or k_shape[-2] != channels:
+        raise ValueError(
+            f"`depthwise_conv`: `kernel` must have shape (*window, {channels}, depth_multiplier) "
+            f"for an input with {channels} channels. Received: kernel.shape={tuple(k_shape)}"
+        )
+    # One group per input channel, each with depth_multiplier filters.
+    grouped = b.reshape(kernel, (*k_shape[:n], 1, channels * k_shape[-1]))
+    out = _conv_channels_last(x, grouped, strides, padding, dilation_rate, "depthwise_conv")
+    return _restore_format(out, data_format)
+
+
+@symbolic_aware
+def separable_conv(
+    inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None, dilation_rate=1
+):
+    """A depthwise convolution followed by a pointwise (window 1) convolution.
+
+    Args:
+        inputs: as for `conv`.
+        depthwise_kernel: `(*window, channels, depth_multiplier)`.
+        pointwise_kernel: `(1, ..., 1, channels * depth_multiplier, filters)`.
+        strides, padding, data_format, dilation_rate: of the depthwise step.
+
+    Returns:
+        A tensor with `filters` channels.
+    """
+    data_format = _conv_data_format(data_format, "separable_conv")
+    depthwise = depthwise_conv(inputs, depthwise_kernel, strides, padding, data_format, dilation_rate)
+    return conv(depthwise, pointwise_kernel, 1, "valid", data_format)
+
+
+@symbolic_aware
+def conv_transpose(
+    inputs, kernel, strides=1, padding="valid", output_padding=None, data_format=None, dilation_rate=1
+):
+    """Transposed N-D convolution (the input gradient of `conv`), sometimes called deconvolution.
+
+    Args:
+        inputs: `(batch, *spatial, in_channels)`, or channels first.
+        kernel: `(*window, filters, in_channels)`, as Keras's `Conv2DTranspose` keeps it.
+        strides: int or one int per spatial axis.
+        padding: "valid" or "same"; the output size per axis is `(size - 1) * stride +
+            max(window, stride)` ("valid") or `size * stride` ("same"), for a dilated
+            window extent `window`.
+        output_padding: None, an int, or one int per spatial axis: with a value, the
+            size is `(size - 1) * stride + window + output_padding` ("valid") or
+            `(size - 1) * stride + window % 2 + output_padding` ("same").
+        data_format: "channels_last" or "channels_first".
+        dilation_rate: int or one int per spatial axis.
+
+    Returns:
+        A tensor with `filters` channels.
+    """
+    b = _b()
+    x, kernel = knp.convert_to_tensor(inputs), knp.convert_to_tensor(kernel)
+    n = _spatial_rank(x, "conv_transpose")
+    data_format = _conv_data_format(data_format, "conv_transpose")
+    padding = _conv_padding(padding, "conv_transpose")
+    strides = _spatial_tuple(strides, n, "strides", "conv_transpose")
+    dilation_rate = _spatial_tuple(dilation_rate, n, "dilation_rate", "conv_transpose")
+    if output_padding is None:
+        output_padding = (None,) * n
+    else:
+        output_padding = _spatial_tuple(output_padding, n, "output_padding", "conv_transpose", allow_none=True)
+    x = _channels_last(x, data_format)
+    k_shape = b.shape(kernel)
+    if len(k_shape) != n + 2 or k_shape[-1] != b.shape(x)[-1]:
+        raise ValueError(
+            f"`conv_transpose`: `kernel` must have shape (*window, filters, {b.shape(x)[-1]}) for an "
+            f"input with {b.shape(x)[-1]} channels. Received: kernel.shape={tuple(k_shape)}"
+        )
+    for size, k, s, d, op in zip(b.shape(x)[1:-1], k_shape[:n], strides, dilation_rate, output_padding):
+        if conv_utils.conv_transpose_output_length(size, k, s, padding, op, d) <= 0:
+            raise ValueError(
+                f"`conv_transpose`: the output would be empty. Received: input spatial shape="
+                f"{tuple(b.shape(x)[1:-1])}, kernel.shape={tuple(k_shape)}, output_padding={output_padding}"
+            )
+    out = b.conv_transpose(x, kernel, strides, padding, output_padding, dilation_rate)
+    return _restore_format(out, data_format)
+
+
+def _pool(inputs, pool_size, strides, padding, data_format, name):
+    x = knp.convert_to_tensor(inputs)
+    n = _spatial_rank(x, name)
+    data_format = _conv_data_format(data_format, name)
+    padding = _conv_padding(padding, name)
+    pool_size = _spatial_tuple(pool_size, n, "pool_size", name)
+    strides = pool_size if strides is None else _spatial_tuple(strides, n, "strides", name)
+    x = _channels_last(x, data_format)
+    _check_output_size(_b().shape(x), pool_size, strides, padding, (1,) * n, name)
+    return x, pool_size, strides, padding, data_format
+
+
+@symbolic_aware
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """The maximum over each window, for 1-D, 2-D and 3-D inputs.
+
+    Args:
+        inputs: `(batch, *spatial, channels)`, or channels first.
+        pool_size: int or one int per spatial axis.
+        strides: int or one int per spatial axis; `pool_size` by default.
+        padding: "valid" or "same" (padding never wins the maximum).
+        data_format: "channels_last" or "channels_first".
+
+    Returns:
+        The pooled tensor. The gradient of a window goes to its first maximal element.
+    """
+    x, pool_size, strides, padding, data_format = _pool(inputs, pool_size, strides, padding, data_format, "max_pool")
+    return _restore_format(_b().max_pool(x, pool_size, strides, padding), data_format)
+
+
+@symbolic_aware
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """The mean over each window, for 1-D, 2-D and 3-D inputs.
+
+    With "same" padding a window at the border averages only its real elements (the
+    padding is not counted), as Keras does.
+
+    Args:
+        inputs: `(batch, *spatial, channels)`, or channels first; floating.
+        pool_size: int or one int per spatial axis.
+        strides: int or one int per spatial axis; `pool_size` by default.
+        padding: "valid" or "same".
+        data_format: "channels_last" or "channels_first".
+
+    Returns:
+        The pooled tensor.
+    """
+    x, pool_size, strides, padding, data_format = _pool(
+        inputs, pool_size, strides, padding, data_format, "average_pool"
+    )
+    return _restore_format(_b().avg_pool(x, pool_size, strides, padding), data_format)
