@@ -27,6 +27,12 @@ demo: $(VENV)/.installed-core
 test: $(VENV)/.installed-dev
 	JAX_PLATFORMS=$${JAX_PLATFORMS:-cpu} $(PY) -m pytest
 
+# The peers are optional: each one that fails to install is reported as missing.
+bench: $(VENV)/.installed-core
+	$(PIP) install --quiet -e ".[bench]" || echo "bench extras not fully installed"
+	$(PIP) install --quiet "torch==2.13.0" || echo "PyTorch not installed: reported as a missing peer"
+	$(PY) benchmarks/bench.py --chart docs/performance.png
+
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check kerasish backends tests examples benchmarks
 
