@@ -172,9 +172,9 @@ def test_variables_order_and_names(backend):
     assert [v.name for v in opt.variables] == [
         "iteration",
         "learning_rate",
-        "dense_kernel_momentum",
-        "dense_bias_momentum",
+        "dense_kernel_momentum",  # per variable, momentum then velocity (Keras 3's order)
         "dense_kernel_velocity",
+        "dense_bias_momentum",
         "dense_bias_velocity",
         "dense_kernel_velocity_hat",
         "dense_bias_velocity_hat",
@@ -182,7 +182,7 @@ def test_variables_order_and_names(backend):
     assert opt.variables[0].dtype == "int32" and opt.variables[1].dtype == "float32"
     assert [v.path for v in opt.variables[:2]] == ["adam/iteration", "adam/learning_rate"]
     assert all(not v.trainable for v in opt.variables)
-    assert [v.shape for v in opt.variables[2:4]] == [(2, 3), (3,)]
+    assert [v.shape for v in opt.variables[2:6]] == [(2, 3), (2, 3), (3,), (3,)]
     rms = optimizers.RMSprop(momentum=0.5, centered=True)
     rms.build([bias])
     assert [v.name for v in rms.variables[2:]] == [
@@ -443,7 +443,7 @@ def test_get():
 
 
 def test_get_unknown_name_suggests():
-    with pytest.raises(ValueError, match="Did you mean 'adam'"):
+    with pytest.raises(ValueError, match="Did you mean .*'adam'"):
         optimizers.get("adma")
     with pytest.raises(ValueError, match="Could not interpret"):
         optimizers.get(0.1)

@@ -1,11 +1,16 @@
-"""Optimizers (`keras.optimizers`): the `Optimizer` base, SGD, Adam, RMSprop, and lookup by name."""
+"""Optimizers (`keras.optimizers`): the `Optimizer` base, the built-in optimizers, and lookup by name."""
 
 from __future__ import annotations
 
 import inspect
 
 from kerasish.optimizers import schedules
+from kerasish.optimizers.adadelta import Adadelta
+from kerasish.optimizers.adafactor import Adafactor
+from kerasish.optimizers.adagrad import Adagrad
 from kerasish.optimizers.adam import Adam
+from kerasish.optimizers.adamax import Adamax
+from kerasish.optimizers.adamw import AdamW
 from kerasish.optimizers.base_optimizer import (
     BaseOptimizer,
     Optimizer,
@@ -13,6 +18,9 @@ from kerasish.optimizers.base_optimizer import (
     clip_by_global_norm,
     global_norm,
 )
+from kerasish.optimizers.ftrl import Ftrl
+from kerasish.optimizers.lion import Lion
+from kerasish.optimizers.nadam import Nadam
 from kerasish.optimizers.rmsprop import RMSprop
 from kerasish.optimizers.sgd import SGD
 from kerasish.saving.serialization import (
@@ -21,7 +29,20 @@ from kerasish.saving.serialization import (
     unknown_name_error,
 )
 
-ALL_OBJECTS = (Optimizer, SGD, Adam, RMSprop)
+ALL_OBJECTS = (
+    Optimizer,
+    SGD,
+    Adam,
+    RMSprop,
+    AdamW,
+    Adamax,
+    Nadam,
+    Adagrad,
+    Adadelta,
+    Adafactor,
+    Lion,
+    Ftrl,
+)
 # Built-in optimizers are looked up case-insensitively ("Adam", "adam", "ADAM").
 ALL_OBJECTS_DICT: dict[str, type] = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
@@ -44,7 +65,7 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
 
 
 def get(identifier) -> Optimizer | None:
-    """An optimizer from a name ("adam", "sgd", "rmsprop"; any case), a config, a class or an instance.
+    """An optimizer from a name ("adam", "AdamW", "sgd"; any case), a config, a class or an instance.
 
     Raises:
         ValueError: for an unknown name (with the closest known names), or an
@@ -70,8 +91,16 @@ def get(identifier) -> Optimizer | None:
 
 __all__ = [
     "SGD",
+    "Adadelta",
+    "Adafactor",
+    "Adagrad",
     "Adam",
+    "AdamW",
+    "Adamax",
     "BaseOptimizer",
+    "Ftrl",
+    "Lion",
+    "Nadam",
     "Optimizer",
     "RMSprop",
     "UnrecognizedArgumentsError",

@@ -277,6 +277,91 @@ class CosineDecay(LearningRateSchedule):
         }
 
 
+class CosineDecayRestarts(LearningRateSchedule):
+    """A cosine decay with warm restarts (SGDR, Loshchilov and Hutter, 2017).
+
+    The first period lasts `first_decay_steps`; each period is `t_mul` times longer
+    than the one before and starts from `m_mul` times the previous starting rate.
+    Within a period the rate falls along a cosine from its start to `alpha` times
+    `initial_learning_rate`:
+
+    ```
+    rate = initial_learning_rate * ((1 - alpha) * 0.5 * m_mul**i * (1 + cos(pi * f)) + alpha)
+    ```
+
+    where `i` is the number of restarts so far and `f` the fraction of the current
+    period completed.
+
+    Args:
+        initial_learning_rate: the rate at step 0.
+        first_decay_steps: the length of the first period, in steps (> 0).
+        t_mul: how much longer each period is than the previous one.
+        m_mul: how much lower each period starts than the previous one.
+        alpha: the final rate of each period, as a fraction of `initial_learning_rate`.
+        name: the schedule's name.
+
+    Example:
+
+    >>> schedule = CosineDecayRestarts(1.0, first_decay_steps=4, t_mul=1.0)
+    >>> [round(float(schedule(s)), 3) for s in (0, 2, 4, 6)]
+    [1.0, 0.5, 1.0, 0.5]
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        first_decay_steps: int,
+        t_mul: float = 2.0,
+        m_mul: float = 1.0,
+        alpha: float = 0.0,
+        name: str = "SGDRDecay",
+    ):
+        if first_decay_steps <= 0:
+            raise ValueError(
+                "Argument `first_decay_steps` must be > 0. "
+                f"Received: first_decay_steps={first_decay_steps}"
+            )
+        self.initial_learning_rate = initial_learning_rate
+        self.first_decay_steps = first_decay_steps
+        self._t_mul = t_mul
+        self._m_mul = m_mul
+        self.alpha = alpha
+        self.name = name
+
+    def __call__(self, step):
+        fraction = ops.divide(_float(step), float(self.first_decay_steps))
+        t_mul = float(self._t_mul)
+        if t_mul == 1.0:
+            restarts = ops.floor(fraction)
+            fraction = ops.subtract(fraction, restarts)
+        else:
+            # Periods grow geometrically: the i-th restart happens once the fraction
+            # passes (1 - t_mul**i) / (1 - t_mul) first periods.
+            restarts = ops.floor(
+                ops.divide(
+                    ops.log(ops.subtract(1.0, ops.multiply(fraction, 1.0 - t_mul))), math.log(t_mul)
+                )
+            )
+            periods_done = ops.divide(ops.subtract(1.0, ops.power(t_mul, restarts)), 1.0 - t_mul)
+            fraction = ops.divide(ops.subtract(fraction, periods_done), ops.power(t_mul, restarts))
+        m_factor = ops.power(_float(self._m_mul), restarts)
+        cosine = ops.multiply(
+            ops.multiply(0.5, m_factor), ops.add(1.0, ops.cos(ops.multiply(math.pi, fraction)))
+        )
+        decayed = ops.add(ops.multiply(1.0 - self.alpha, cosine), self.alpha)
+        return ops.multiply(_float(self.initial_learning_rate), decayed)
+
+    def get_config(self) -> dict:
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "first_decay_steps": self.first_decay_steps,
+            "t_mul": self._t_mul,
+            "m_mul": self._m_mul,
+            "alpha": self.alpha,
+            "name": self.name,
+        }
+
+
 ALL_OBJECTS = {
     cls.__name__: cls
     for cls in (
@@ -286,6 +371,7 @@ ALL_OBJECTS = {
         PiecewiseConstantDecay,
         PolynomialDecay,
         CosineDecay,
+        CosineDecayRestarts,
     )
 }
 
