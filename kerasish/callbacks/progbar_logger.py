@@ -97,10 +97,13 @@ class ProgbarLogger(Callback):
         self._mode = None
 
     def on_test_begin(self, logs: dict | None = None) -> None:
-        if not self._called_in_fit:
+        if self._called_in_fit:
+            # Validation inside `fit`: silent, and the training bar must not take its steps.
             self._mode = "test"
-            self._reset_progbar()
-            self._maybe_init_progbar()
+            return
+        self._mode = "test"
+        self._reset_progbar()
+        self._maybe_init_progbar()
 
     def on_predict_begin(self, logs: dict | None = None) -> None:
         self._mode = "predict"
@@ -134,9 +137,11 @@ class ProgbarLogger(Callback):
         self._finalize_progbar(logs)
 
     def on_test_end(self, logs: dict | None = None) -> None:
-        if not self._called_in_fit:
-            self._finalize_progbar(logs)
-            self._mode = None
+        if self._called_in_fit:
+            self._mode = "train"
+            return
+        self._finalize_progbar(logs)
+        self._mode = None
 
     def on_predict_end(self, logs: dict | None = None) -> None:
         self._finalize_progbar(logs)

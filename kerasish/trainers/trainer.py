@@ -12,6 +12,7 @@ someone may look (callbacks, the end of an epoch, the end of `fit`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import warnings
 
 import numpy as np
@@ -292,6 +293,7 @@ class Trainer:
     # ------------------------------------------------------------- building
     def _ensure_built(self, x_batch, y_batch=None) -> None:
         """Builds the model, its losses and metrics and the optimizer before anything is traced."""
+        x_batch = data_adapter.align_inputs(x_batch, getattr(self, "_inputs_struct", None))
         if not self.built:
             shapes = tree.map_structure(lambda a: (None, *np.shape(a)[1:]), x_batch)
             self.build(shapes)
@@ -307,6 +309,7 @@ class Trainer:
             names = self.output_names_for(y_pred_spec)
             if needs_loss:
                 self._compile_loss.build(y_batch, y_pred_spec, names)
+                data_adapter.check_target_shapes(y_batch, y_pred_spec, names, self._compile_loss.loss_fns)
             if needs_metrics:
                 loss_fns = self._compile_loss.loss_fns if self._compile_loss is not None else None
                 self._compile_metrics.build(y_batch, y_pred_spec, names, loss_fns)
@@ -339,6 +342,10 @@ class Trainer:
                 return backend.convert_to_tensor(a, dtype=floatx)
             return backend.convert_to_tensor(a)
 
+        inputs_struct = getattr(self, "_inputs_struct", None)
+        if isinstance(batch, tuple) and isinstance(batch[0], dict) and isinstance(inputs_struct, (list, tuple)):
+            # `{input_name: array}` for a Functional model whose inputs are a list.
+            batch = (data_adapter.align_inputs(batch[0], inputs_struct), *batch[1:])
         return tree.map_structure(convert, batch)
 
     # ------------------------------------------------------------------- fit
@@ -384,25 +391,37 @@ class Trainer:
         self._assert_compiled()
         if x is None:
             raise ValueError("`fit` needs training data: received x=None.")
+        _check_validation_freq(validation_freq)
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = data_adapter.train_validation_split(
                 (x, y, sample_weight), validation_split
             )
-        adapter = data_adapter.ArrayDataAdapter(
-            x, y, sample_weight, batch_size=batch_size, steps=steps_per_epoch, shuffle=shuffle,
+        adapter = data_adapter.get_data_adapter(
+            x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps_per_epoch, shuffle=shuffle,
             class_weight=class_weight,
         )
-        val_args = None
-        if validation_data is not None:
-            val_x, val_y, val_sw = data_adapter.unpack_x_y_sample_weight(validation_data)
-            val_args = dict(x=val_x, y=val_y, sample_weight=val_sw,
-                            batch_size=validation_batch_size or adapter.batch_size, steps=validation_steps)
-        first = adapter.get_batch(np.arange(min(adapter.batch_size, adapter.num_samples)))
-        fx, fy, _ = data_adapter.unpack_x_y_sample_weight(first)
-        self._ensure_built(fx, fy)
+        val_adapter = None
+        try:
+            if validation_data is not None:
+                val_x, val_y, val_sw = data_adapter.unpack_x_y_sample_weight(validation_data)
+                # Made once and reused by every validation run, as Keras caches its eval iterator.
+                val_adapter = data_adapter.get_data_adapter(
+                    val_x, val_y, val_sw, batch_size=validation_batch_size or batch_size,
+                    steps_per_epoch=validation_steps, shuffle=False,
+                )
+            fx, fy, _ = data_adapter.unpack_x_y_sample_weight(adapter.first_batch())
+            self._ensure_built(fx, fy)
+            return self._fit_epochs(
+                adapter, val_adapter, epochs, initial_epoch, verbose, callbacks, validation_freq
+            )
+        finally:
+            adapter.close()
+            if val_adapter is not None:
+                val_adapter.close()
 
+    def _fit_epochs(self, adapter, val_adapter, epochs, initial_epoch, verbose, callbacks, validation_freq):
         verbose = 1 if verbose == "auto" else int(verbose)
-        callback_list = self._callback_list(callbacks, verbose, epochs, adapter.steps)
+        callback_list = self._callback_list(callbacks, verbose, epochs, adapter.num_batches)
         self.stop_training = False
         variables = self._state_variables("train")
         train_fn = self._make_function("train", multi_step=False)
@@ -411,8 +430,11 @@ class Trainer:
         callback_list.on_train_begin()
         logs = {}
         for epoch in range(initial_epoch, epochs):
+            if not adapter.has_more_epochs():
+                break
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
+            adapter.on_epoch_begin()
             state = self._read_state(variables)
             try:
                 state, step_logs = self._run_epoch(
@@ -420,9 +442,13 @@ class Trainer:
                 )
             finally:
                 self._write_state(variables, state)
+                adapter.on_epoch_end()
             logs = _logs_to_floats(step_logs)
-            if val_args is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self.evaluate(**val_args, verbose=0, return_dict=True, _internal=True)
+            if val_adapter is not None and _should_eval(epoch, validation_freq):
+                # The same callbacks see validation's on_test_* hooks, as in Keras.
+                val_logs = self.evaluate(
+                    verbose=0, callbacks=callback_list, return_dict=True, _adapter=val_adapter
+                )
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -435,96 +461,156 @@ class Trainer:
 
     def _run_epoch(self, adapter, step_fn, multi_fn, state, callback_list, kind):
         """Runs one pass of steps; returns the final state and the last step's logs."""
-        batches = adapter.batch_indices()
         n = self.steps_per_execution if multi_fn is not None else 1
         needs_batch_logs = callback_list.needs_batch_logs_for(kind)
         begin = callback_list.on_train_batch_begin if kind == "train" else callback_list.on_test_batch_begin
         end = callback_list.on_train_batch_end if kind == "train" else callback_list.on_test_batch_end
         step_logs = {}
         step = 0
-        while step < len(batches):
-            group = batches[step : step + n]
-            fused = n > 1 and len(group) == n and len({len(g) for g in group}) == 1
-            if needs_batch_logs:
-                begin(step)
-            if fused:
-                stacked = tree.map_structure(lambda *arrays: np.stack(arrays), *[adapter.get_batch(g) for g in group])
-                step_logs, state = multi_fn(state, self._to_backend(stacked))
-                done = n
-            else:
-                step_logs, state = step_fn(state, self._to_backend(adapter.get_batch(group[0])))
-                done = 1
-            step += done
-            last = step - 1
-            if needs_batch_logs:
-                # A callback reads the model per batch: give it current weights and logs.
-                self._write_state(self._state_variables(kind), state)
-                end(last, _logs_to_floats(step_logs))
-            elif callback_list.wants_progress(last):
-                callback_list.on_progress(last, lambda logs=step_logs: _logs_to_floats(logs))
-            if self.stop_training and kind == "train":
-                break
+        batches = adapter.epoch()
+        try:
+            while True:
+                group = list(itertools.islice(batches, n))
+                if not group:
+                    break
+                if n > 1 and len(group) == n and data_adapter.same_shapes(group):
+                    stacked = tree.map_structure(lambda *arrays: np.stack(arrays), *group)
+                    calls = [(multi_fn, stacked, n)]
+                else:
+                    calls = [(step_fn, batch, 1) for batch in group]
+                for fn, data, done in calls:
+                    if needs_batch_logs:
+                        begin(step)
+                    step_logs, state = fn(state, self._to_backend(data))
+                    step += done
+                    last = step - 1
+                    if needs_batch_logs:
+                        # A callback reads the model per batch: give it current weights and logs.
+                        self._write_state(self._state_variables(kind), state)
+                        end(last, _logs_to_floats(step_logs))
+                    elif callback_list.wants_progress(last):
+                        callback_list.on_progress(last, lambda logs=step_logs: _logs_to_floats(logs))
+                    if self.stop_training and kind == "train":
+                        return state, step_logs
+        finally:
+            batches.close()
         return state, step_logs
 
     # -------------------------------------------------------------- evaluate
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False, _internal=False):
+                 callbacks=None, return_dict=False, _adapter=None):
         """Returns the loss and metrics of the model on the data.
+
+        Args:
+            x, y: as for `fit`: arrays (or lists/dicts of them) with `y`, or a
+                `PyDataset`, generator or iterable of `(x, y[, sample_weight])` batches.
+            batch_size: samples per batch, for array data (32 by default).
+            verbose: 0 silent, 1 progress bar, 2 one line.
+            sample_weight: per-sample weights, for array data.
+            steps: batches to evaluate (default: all of the data).
+            callbacks: `Callback` instances, or a `CallbackList` used as is.
+            return_dict: return `{name: value}` rather than a list.
 
         Returns:
             A scalar loss (no metrics), a list `[loss, *metrics]`, or a dict when
             `return_dict=True`.
         """
         self._assert_compiled()
-        if x is None:
-            raise ValueError("`evaluate` needs data: received x=None.")
-        adapter = data_adapter.ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size, steps=steps, shuffle=False)
-        first = adapter.get_batch(np.arange(min(adapter.batch_size, adapter.num_samples)))
-        fx, fy, _ = data_adapter.unpack_x_y_sample_weight(first)
-        self._ensure_built(fx, fy)
-        verbose = 1 if verbose == "auto" else int(verbose)
-        callback_list = self._callback_list(callbacks, verbose, 1, adapter.steps, mode="test", add_history=False)
-        variables = self._state_variables("test")
-        test_fn = self._make_function("test", multi_step=False)
-        multi_fn = self._make_function("test", multi_step=True) if self.steps_per_execution > 1 else None
-        self.reset_metrics()
-        callback_list.on_test_begin()
-        state = self._read_state(variables)
+        internal = _adapter is not None
+        if internal:
+            adapter = _adapter
+        else:
+            if x is None:
+                raise ValueError("`evaluate` needs data: received x=None.")
+            adapter = data_adapter.get_data_adapter(
+                x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps, shuffle=False
+            )
         try:
-            state, step_logs = self._run_epoch(adapter, test_fn, multi_fn, state, callback_list, "test")
+            if not internal:
+                fx, fy, _ = data_adapter.unpack_x_y_sample_weight(adapter.first_batch())
+                self._ensure_built(fx, fy)
+            verbose = 1 if verbose == "auto" else int(verbose)
+            if isinstance(callbacks, _callback_list_class()):
+                callback_list = callbacks
+            else:
+                callback_list = self._callback_list(
+                    callbacks, verbose, 1, adapter.num_batches, mode="test", add_history=False
+                )
+            variables = self._state_variables("test")
+            test_fn = self._make_function("test", multi_step=False)
+            multi_fn = self._make_function("test", multi_step=True) if self.steps_per_execution > 1 else None
+            self.reset_metrics()
+            callback_list.on_test_begin()
+            adapter.on_epoch_begin()
+            state = self._read_state(variables)
+            try:
+                state, step_logs = self._run_epoch(adapter, test_fn, multi_fn, state, callback_list, "test")
+            finally:
+                self._write_state(variables, state)
+                adapter.on_epoch_end()
         finally:
-            self._write_state(variables, state)
+            if not internal:
+                adapter.close()
+        if not step_logs:
+            what = "`validation_data`" if internal else "The data given to `evaluate`"
+            raise ValueError(
+                f"{what} yielded no batches (a generator that was already exhausted?). Use a "
+                "`PyDataset` or a re-iterable object, or a generator that repeats with `steps`."
+            )
         logs = _logs_to_floats(step_logs)
         callback_list.on_test_end(logs)
         return self._format_logs(logs, return_dict)
 
     # --------------------------------------------------------------- predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """The model's outputs for `x`, as NumPy arrays, computed batch by batch."""
+        """The model's outputs for `x`, as NumPy arrays, computed batch by batch.
+
+        Args:
+            x: arrays (or lists/dicts of them), or a `PyDataset`, generator or iterable
+                of batches (targets in the batches are ignored).
+            batch_size: samples per batch, for array data (32 by default).
+            verbose: 0 silent, 1 progress bar, 2 one line.
+            steps: batches to predict (default: all of the data).
+            callbacks: `Callback` instances.
+        """
         if x is None:
             raise ValueError("`predict` needs data: received x=None.")
-        adapter = data_adapter.ArrayDataAdapter(x, batch_size=batch_size, steps=steps, shuffle=False)
-        first = adapter.get_batch(np.arange(min(adapter.batch_size, adapter.num_samples)))
-        self._ensure_built(data_adapter.unpack_x_y_sample_weight(first)[0])
-        verbose = 1 if verbose == "auto" else int(verbose)
-        callback_list = self._callback_list(callbacks, verbose, 1, adapter.steps, mode="predict", add_history=False)
-        variables = self._state_variables("predict")
-        predict_fn = self._make_function("predict", multi_step=False)
-        backend = kb.get()
-        state = self._read_state(variables)
-        outputs = []
-        needs_batch_logs = callback_list.needs_batch_logs_for("predict")
-        callback_list.on_predict_begin()
-        for step, idx in enumerate(adapter.batch_indices()):
-            if needs_batch_logs:
-                callback_list.on_predict_batch_begin(step)
-            batch_out, non_trainable = predict_fn(state, self._to_backend(adapter.get_batch(idx)))
-            state = (state[0], non_trainable)
-            outputs.append(tree.map_structure(lambda t: np.asarray(backend.to_numpy(t)), batch_out))
-            if needs_batch_logs:
-                callback_list.on_predict_batch_end(step, {"outputs": batch_out})
-            elif callback_list.wants_progress(step):
-                callback_list.on_progress(step, dict)
+        adapter = data_adapter.get_data_adapter(x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False)
+        try:
+            self._ensure_built(data_adapter.unpack_x_y_sample_weight(adapter.first_batch())[0])
+            verbose = 1 if verbose == "auto" else int(verbose)
+            callback_list = self._callback_list(
+                callbacks, verbose, 1, adapter.num_batches, mode="predict", add_history=False
+            )
+            variables = self._state_variables("predict")
+            predict_fn = self._make_function("predict", multi_step=False)
+            backend = kb.get()
+            state = self._read_state(variables)
+            outputs = []
+            needs_batch_logs = callback_list.needs_batch_logs_for("predict")
+            callback_list.on_predict_begin()
+            adapter.on_epoch_begin()
+            batches = adapter.epoch()
+            try:
+                for step, batch in enumerate(batches):
+                    if needs_batch_logs:
+                        callback_list.on_predict_batch_begin(step)
+                    batch_out, non_trainable = predict_fn(state, self._to_backend(batch))
+                    state = (state[0], non_trainable)
+                    outputs.append(tree.map_structure(lambda t: np.asarray(backend.to_numpy(t)), batch_out))
+                    if needs_batch_logs:
+                        callback_list.on_predict_batch_end(step, {"outputs": batch_out})
+                    elif callback_list.wants_progress(step):
+                        callback_list.on_progress(step, dict)
+            finally:
+                batches.close()
+                adapter.on_epoch_end()
+        finally:
+            adapter.close()
+        if not outputs:
+            raise ValueError(
+                "The data given to `predict` yielded no batches (a generator that was already exhausted?)."
+            )
         callback_list.on_predict_end()
         return tree.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)
 
@@ -584,6 +670,32 @@ class Trainer:
             epochs=epochs,
             steps=steps,
         )
+
+
+def _callback_list_class():
+    from kerasish.callbacks import CallbackList
+
+    return CallbackList
+
+
+def _check_validation_freq(validation_freq) -> None:
+    if isinstance(validation_freq, bool) or not (
+        (isinstance(validation_freq, int) and validation_freq >= 1)
+        or (isinstance(validation_freq, (list, tuple, set)) and all(isinstance(e, int) for e in validation_freq))
+    ):
+        raise ValueError(
+            "Expected `validation_freq` to be a positive integer or a list of epochs (1-based). "
+            f"Received: validation_freq={validation_freq!r} of type {type(validation_freq).__name__}"
+        )
+
+
+def _should_eval(epoch: int, validation_freq) -> bool:
+    """Whether to validate after `epoch` (0-based): every `validation_freq` epochs, or
+    after the epochs listed (1-based), as Keras's `validation_freq` says."""
+    epoch += 1
+    if isinstance(validation_freq, int):
+        return epoch % validation_freq == 0
+    return epoch in validation_freq
 
 
 def _dtype_of(a) -> str:

@@ -1,4 +1,4 @@
-"""Utilities (`keras.utils` names): seeding, progress bars, summaries, session reset."""
+"""Utilities (`keras.utils` names): seeding, progress bars, summaries, datasets of batches, downloads."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ _LAZY = {
     "set_random_seed": "kerasish.utils.rng_utils",
     "Progbar": "kerasish.utils.progbar",
     "print_summary": "kerasish.utils.summary_utils",
+    "PyDataset": "kerasish.utils.py_dataset",
+    "Sequence": "kerasish.utils.py_dataset",
+    "get_file": "kerasish.utils.file_utils",
+    "pack_x_y_sample_weight": "kerasish.trainers.data_adapter",
+    "unpack_x_y_sample_weight": "kerasish.trainers.data_adapter",
 }
 
 __all__ = ["clear_session", *_LAZY]
