@@ -1,4 +1,4 @@
-"""Reshaping layers: Flatten."""
+"""Flatten: every axis but the batch axis into one."""
 
 from __future__ import annotations
 
