@@ -1,8 +1,29 @@
 """Layers (`keras.layers` names)."""
 
 from kerasish.layers.core import Activation, Dense, Identity, Masking
+from kerasish.layers.einsum_dense import EinsumDense
+from kerasish.layers.embedding import Embedding
 from kerasish.layers.input_layer import Input, InputLayer
+from kerasish.layers.lambda_layer import Lambda
 from kerasish.layers.layer import Layer
+from kerasish.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from kerasish.layers.normalization import (
     BatchNormalization,
     GroupNormalization,
@@ -18,12 +39,30 @@ from kerasish.layers.regularization import (
     SpatialDropout2D,
     SpatialDropout3D,
 )
-from kerasish.layers.reshaping import Flatten
+from kerasish.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Flatten,
+    Permute,
+    RepeatVector,
+    Reshape,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Identity", "Input", "InputLayer", "Layer", "Masking", "deserialize", "serialize"]
 __all__ += [
     "ActivityRegularization", "BatchNormalization", "GaussianDropout", "GaussianNoise", "GroupNormalization",
     "LayerNormalization", "RMSNormalization", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+]
+
+__all__ += [
+    "Add", "Average", "Concatenate", "Cropping1D", "Cropping2D", "Dot", "EinsumDense", "Embedding", "Lambda",
+    "Maximum", "Minimum", "Multiply", "Permute", "RepeatVector", "Reshape", "Subtract", "UpSampling1D",
+    "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add", "average", "concatenate", "dot", "maximum",
+    "minimum", "multiply", "subtract",
 ]
 
 
