@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 import threading
 
 import numpy as np
@@ -17,6 +18,7 @@ from kerasish.random import SeedGenerator
 from kerasish.variables import StatelessScope, Variable
 
 _call_context = threading.local()
+_inference_calls = itertools.count()  # the order layers are first called in (for plot_model)
 
 # Keyword arguments a layer accepts in `__init__` to describe the input of a model's
 # first layer (as Keras does), besides its own arguments.
@@ -374,6 +376,8 @@ class Layer(Operation):
             except ValueError:
                 pass
         self._inferred_output_shapes = shapes
+        if previous is None:
+            self._inferred_call_index = next(_inference_calls)
 
     def _convert_inputs(self, args):
         b = kb.get()

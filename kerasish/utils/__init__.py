@@ -8,6 +8,8 @@ _LAZY = {
     "set_random_seed": "kerasish.utils.rng_utils",
     "Progbar": "kerasish.utils.progbar",
     "print_summary": "kerasish.utils.summary_utils",
+    "plot_model": "kerasish.utils.model_visualization",
+    "model_to_dot": "kerasish.utils.model_visualization",
     "PyDataset": "kerasish.utils.py_dataset",
     "Sequence": "kerasish.utils.py_dataset",
     "get_file": "kerasish.utils.file_utils",
