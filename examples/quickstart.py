@@ -6,6 +6,7 @@ Run it with `make demo`, or `python examples/quickstart.py --backend numpy`.
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def main(argv=None) -> float:
@@ -13,6 +14,8 @@ def main(argv=None) -> float:
     parser.add_argument("--backend", default=None, help="jax or numpy (default: KERASISH_BACKEND, else jax)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--verbose", type=int, default=2)
+    parser.add_argument("--out-dir", default=".", help="where model.png and history.png are written")
+    parser.add_argument("--no-plots", action="store_true", help="skip writing the pictures")
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -43,12 +46,22 @@ def main(argv=None) -> float:
     model.summary()
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     print(f"Training on the {keras.backend.backend()} backend: {len(x_train)} images, {args.epochs} epochs")
-    model.fit(x_train, y_train, batch_size=32, epochs=args.epochs, validation_split=0.1, verbose=args.verbose)
+    history = model.fit(
+        x_train, y_train, batch_size=32, epochs=args.epochs, validation_split=0.1, verbose=args.verbose
+    )
 
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     predictions = np.argmax(model.predict(x_test[:10], verbose=0), axis=-1)
     print(f"Test accuracy: {accuracy:.4f} (loss {loss:.4f}) on {len(x_test)} held-out images")
     print(f"First predictions: {predictions.tolist()}  true: {y_test[:10].tolist()}")
+    if not args.no_plots:
+        os.makedirs(args.out_dir, exist_ok=True)
+        model_png = os.path.join(args.out_dir, "model.png")
+        history_png = os.path.join(args.out_dir, "history.png")
+        keras.utils.plot_model(model, to_file=model_png, show_shapes=True, show_layer_activations=True)
+        keras.utils.plot_history(history, to_file=history_png, title="digits MLP")
+        print(f"Wrote the model's picture to {os.path.abspath(model_png)}")
+        print(f"Wrote the training curves to {os.path.abspath(history_png)}")
     return accuracy
 
 

@@ -20,12 +20,18 @@ def _load(name):
 
 
 @pytest.mark.parametrize("backend_name", kb.available_backends())
-def test_quickstart_accuracy(backend_name, capsys):
+def test_quickstart_accuracy(backend_name, capsys, tmp_path, monkeypatch):
+    from kerasish.utils import model_visualization
+
+    monkeypatch.setattr(model_visualization, "_warned_no_graphviz", True)  # either drawing path is fine
     quickstart = _load("quickstart")
     with kb.use_backend(backend_name):
-        accuracy = quickstart.main(["--verbose", "0"])
+        accuracy = quickstart.main(["--verbose", "0", "--out-dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert 'Model: "digits_mlp"' in out and "Total params: 17,226" in out
+    for name in ("model.png", "history.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+        assert str(tmp_path / name) in out
     assert accuracy >= 0.95, f"quickstart reached only {accuracy:.4f} on {backend_name}"
 
 

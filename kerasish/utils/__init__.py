@@ -10,6 +10,7 @@ _LAZY = {
     "print_summary": "kerasish.utils.summary_utils",
     "plot_model": "kerasish.utils.model_visualization",
     "model_to_dot": "kerasish.utils.model_visualization",
+    "plot_history": "kerasish.utils.history_plot",
     "PyDataset": "kerasish.utils.py_dataset",
     "Sequence": "kerasish.utils.py_dataset",
     "get_file": "kerasish.utils.file_utils",
