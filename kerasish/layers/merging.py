@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import kerasish.backend as kb
 from kerasish import ops
+from kerasish.backend.dtypes import is_float, result_dtype
 from kerasish.layers.layer import Layer
+from kerasish.ops.symbolic import KerasTensor
 
 
 def _is_shape_list(input_shape) -> bool:
@@ -84,6 +86,16 @@ class Merge(Layer):
         batch_sizes = {s[0] for s in input_shape if s} - {None}
         batch = batch_sizes.pop() if batch_sizes else None
         return (batch, *out)
+
+    def _output_dtype(self, dtypes) -> str:
+        # What the eager call gives: floating inputs are first cast to the layer's dtype.
+        return result_dtype(*[self.compute_dtype if self.autocast and is_float(d) else d for d in dtypes])
+
+    def compute_output_spec(self, inputs, mask=None):
+        if not isinstance(inputs, (list, tuple)):
+            self.compute_output_shape(getattr(inputs, "shape", inputs))  # raises: not a list
+        shape = self.compute_output_shape([x.shape for x in inputs])
+        return KerasTensor(shape, self._output_dtype([x.dtype for x in inputs]))
 
     def _merge_function(self, inputs, masks):
         raise NotImplementedError(f"{type(self).__name__} must implement `_merge_function`.")
@@ -229,6 +241,10 @@ class Average(Merge):
     Output shape:
         The broadcast shape.
     """
+
+    def _output_dtype(self, dtypes) -> str:
+        dtype = super()._output_dtype(dtypes)
+        return dtype if is_float(dtype) else kb.floatx()
 
     def _merge_function(self, inputs, masks):
         output = inputs[0]
