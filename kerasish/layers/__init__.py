@@ -76,6 +76,14 @@ from kerasish.layers.pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
+from kerasish.layers.preprocessing import (
+    CategoryEncoding,
+    Discretization,
+    IntegerLookup,
+    Normalization,
+    Rescaling,
+    StringLookup,
+)
 from kerasish.layers.regularization import (
     ActivityRegularization,
     Dropout,
@@ -114,6 +122,7 @@ __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Identity", "Input", "In
 __all__ += [
     "ActivityRegularization", "BatchNormalization", "GaussianDropout", "GaussianNoise", "GroupNormalization",
     "LayerNormalization", "RMSNormalization", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "CategoryEncoding", "Discretization", "IntegerLookup", "Normalization", "Rescaling", "StringLookup",
 ]
 
 __all__ += [
