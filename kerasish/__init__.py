@@ -33,7 +33,7 @@ def version() -> str:
     return __version__
 
 
-_LAZY_MODULES = ("callbacks", "losses", "metrics", "optimizers")
+_LAZY_MODULES = ("callbacks", "datasets", "losses", "metrics", "optimizers")
 
 
 def __getattr__(name):
@@ -45,6 +45,6 @@ def __getattr__(name):
 
 __all__ = [
     "Input", "KerasTensor", "Layer", "Model", "Sequential", "Variable", "activations", "backend",
-    "callbacks", "config", "constraints", "initializers", "layers", "losses", "metrics", "models",
+    "callbacks", "config", "constraints", "datasets", "initializers", "layers", "losses", "metrics", "models",
     "ops", "optimizers", "random", "regularizers", "saving", "utils", "version",
 ]
