@@ -490,3 +490,12 @@ class JaxBackend(Backend):
     conv_transpose = staticmethod(convolution.conv_transpose)
     max_pool = staticmethod(convolution.max_pool)
     avg_pool = staticmethod(convolution.avg_pool)
+
+    # --------------------------------------------------------------- profiling
+    supports_profiling = True
+
+    def start_trace(self, log_dir: str) -> None:
+        jax.profiler.start_trace(log_dir)
+
+    def stop_trace(self) -> None:
+        jax.profiler.stop_trace()

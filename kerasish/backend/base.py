@@ -374,6 +374,21 @@ class Backend(abc.ABC):
     def devices(self, device_type: str | None = None) -> list[str]:
         """Device names such as "cpu:0" or "gpu:1", optionally of one type only."""
 
+    # --------------------------------------------------------------- profiling
+    #: Whether `start_trace`/`stop_trace` record a profiler trace (TensorBoard's profile tab).
+    supports_profiling: bool = False
+
+    def start_trace(self, log_dir: str) -> None:
+        """Starts recording a profiler trace into `log_dir` (backends that can)."""
+        raise RuntimeError(
+            f"The {self.name!r} backend has no profiler (supports_profiling is False); "
+            "profile on a backend that has one, such as JAX."
+        )
+
+    def stop_trace(self) -> None:
+        """Stops the trace started by `start_trace` and writes it."""
+        raise RuntimeError(f"The {self.name!r} backend has no profiler (supports_profiling is False).")
+
     def __repr__(self) -> str:
         return f"<kerasish backend {self.name!r}>"
 
