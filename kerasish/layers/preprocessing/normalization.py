@@ -62,6 +62,7 @@ class Normalization(Layer):
     def __init__(self, axis: int | tuple[int, ...] | list[int] | None = -1, mean=None, variance=None,
                  invert: bool = False, **kwargs):
         super().__init__(**kwargs)
+        given_axis = axis
         if axis is None:
             axis = ()
         elif isinstance(axis, int) and not isinstance(axis, bool):
@@ -73,9 +74,10 @@ class Normalization(Layer):
                 raise TypeError(
                     f"Argument `axis` of Normalization must be None, an int or a tuple of ints. Received: axis={axis!r}"
                 ) from None
-            if not all(isinstance(a, int) and not isinstance(a, bool) for a in axis):
+            if isinstance(given_axis, str) or not all(isinstance(a, int) and not isinstance(a, bool) for a in axis):
                 raise TypeError(
-                    f"Argument `axis` of Normalization must be None, an int or a tuple of ints. Received: axis={axis!r}"
+                    "Argument `axis` of Normalization must be None, an int or a tuple of ints. "
+                    f"Received: axis={given_axis!r}"
                 )
         self.axis = axis
         if (mean is None) != (variance is None):
