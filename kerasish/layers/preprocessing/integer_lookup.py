@@ -44,7 +44,8 @@ class IntegerLookup(IndexLookup):
     Example:
 
     >>> import numpy as np
-    >>> layer = IntegerLookup(vocabulary=[12, 36, 1138, 42])
+    >>> import kerasish as keras
+    >>> layer = keras.layers.IntegerLookup(vocabulary=[12, 36, 1138, 42])
     >>> np.asarray(layer(np.array([[12, 1138, 42], [42, 1000, 36]]))).tolist()
     [[1, 3, 4], [4, 0, 2]]
     """

@@ -47,7 +47,8 @@ class Normalization(Layer):
     Example:
 
     >>> import numpy as np
-    >>> layer = Normalization(axis=None)
+    >>> import kerasish as keras
+    >>> layer = keras.layers.Normalization(axis=None)
     >>> layer.adapt(np.array([1.0, 2.0, 3.0, 4.0, 5.0], "float32"))
     >>> [round(float(v), 4) for v in np.asarray(layer(np.array([1.0, 2.0, 3.0], "float32")))]
     [-1.4142, -0.7071, 0.0]

@@ -45,7 +45,8 @@ class StringLookup(IndexLookup):
     Example:
 
     >>> import numpy as np
-    >>> layer = StringLookup(vocabulary=["a", "b", "c", "d"])
+    >>> import kerasish as keras
+    >>> layer = keras.layers.StringLookup(vocabulary=["a", "b", "c", "d"])
     >>> np.asarray(layer([["a", "c", "d"], ["d", "z", "b"]])).tolist()
     [[1, 3, 4], [4, 0, 2]]
     """
