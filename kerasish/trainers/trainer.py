@@ -591,17 +591,36 @@ class Trainer:
             callback_list.on_predict_begin()
             adapter.on_epoch_begin()
             batches = adapter.epoch()
+            full_size = None
+            pending = None  # (device outputs, real size) of the previous batch
+
+            def to_host(item):
+                out, size = item
+                return tree.map_structure(lambda t: np.asarray(backend.to_numpy(t))[:size], out)
+
             try:
                 for step, batch in enumerate(batches):
                     if needs_batch_logs:
                         callback_list.on_predict_batch_begin(step)
+                    size = _batch_size(batch)
+                    if full_size is None:
+                        full_size = size
+                    if self.jit_compile and size < full_size:
+                        # A last, smaller batch is padded to the full size: one compiled
+                        # function serves every batch instead of compiling again for it.
+                        batch = _pad_batch(batch, full_size)
                     batch_out, non_trainable = predict_fn(state, self._to_backend(batch))
                     state = (state[0], non_trainable)
-                    outputs.append(tree.map_structure(lambda t: np.asarray(backend.to_numpy(t)), batch_out))
+                    # Bring the previous batch to the host while this one computes.
+                    if pending is not None:
+                        outputs.append(to_host(pending))
+                    pending = (batch_out, size)
                     if needs_batch_logs:
                         callback_list.on_predict_batch_end(step, {"outputs": batch_out})
                     elif callback_list.wants_progress(step):
                         callback_list.on_progress(step, dict)
+                if pending is not None:
+                    outputs.append(to_host(pending))
             finally:
                 batches.close()
                 adapter.on_epoch_end()
@@ -696,6 +715,21 @@ def _should_eval(epoch: int, validation_freq) -> bool:
     if isinstance(validation_freq, int):
         return epoch % validation_freq == 0
     return epoch in validation_freq
+
+
+def _batch_size(batch) -> int:
+    leaves = tree.flatten(batch)
+    return int(np.shape(leaves[0])[0]) if leaves else 0
+
+
+def _pad_batch(batch, size: int):
+    """The batch with its first sample repeated at the end up to `size` samples."""
+    def pad(a):
+        a = np.asarray(a)
+        extra = size - a.shape[0]
+        return np.concatenate([a, np.repeat(a[:1], extra, axis=0)]) if extra > 0 else a
+
+    return tree.map_structure(lambda a: None if a is None else pad(a), batch)
 
 
 def _dtype_of(a) -> str:
