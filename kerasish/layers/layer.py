@@ -329,6 +329,21 @@ class Layer(Operation):
             self.build(shapes)
             self.built = True
 
+    def save_own_variables(self, store) -> None:
+        """Writes this layer's own variables into `store` ("0", "1", ...: trainable ones first).
+
+        Override (with `load_own_variables`) to save state differently, as in Keras.
+        """
+        from kerasish.saving.saving_lib import save_layer_variables
+
+        save_layer_variables(self, store)
+
+    def load_own_variables(self, store) -> None:
+        """Assigns this layer's own variables from `store`; raises if their number or shapes differ."""
+        from kerasish.saving.saving_lib import load_layer_variables
+
+        load_layer_variables(self, store)
+
     # ------------------------------------------------------------------ call
     def __call__(self, *args, **kwargs):
         training = kwargs.pop("training", None)

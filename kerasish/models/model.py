@@ -109,6 +109,40 @@ class Model(Trainer, Layer):
 
         return json.dumps(serialize_keras_object(self), **kwargs)
 
+    # ------------------------------------------------------------- saving
+    def save(self, filepath, overwrite: bool = True, zipped=None, **kwargs) -> None:
+        """Saves the model to `.keras` (Keras 3's archive) or `.h5` (legacy); see `kerasish.saving.save_model`."""
+        from kerasish.saving import saving_api
+
+        saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite: bool = True, max_shard_size=None) -> None:
+        """Saves the weights to `.weights.h5` (Keras 3's layout) or `.h5` (Keras 2's); see `kerasish.saving.save_weights`."""
+        from kerasish.saving import saving_api
+
+        saving_api.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
+
+    def load_weights(self, filepath, skip_mismatch: bool = False, by_name: bool = False, **kwargs):
+        """Loads weights from a file of either layout or a `.keras` archive, all or nothing.
+
+        Returns a `kerasish.saving.LoadReport`; see `kerasish.saving.load_weights`.
+        """
+        from kerasish.saving import saving_api
+
+        return saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name, **kwargs)
+
+    def get_compile_config(self) -> dict | None:
+        """The serialized `compile()` arguments (None if not compiled), as `.keras` files hold them."""
+        from kerasish.saving import compile_config
+
+        return compile_config.get_compile_config(self)
+
+    def compile_from_config(self, config: dict) -> None:
+        """Compiles the model from `get_compile_config()`'s output (and builds its optimizer)."""
+        from kerasish.saving import compile_config
+
+        compile_config.compile_from_config(self, config)
+
     def get_config(self) -> dict:
         """A subclassed model's config: its constructor's arguments when they are plain values."""
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
