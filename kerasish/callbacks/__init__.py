@@ -4,8 +4,26 @@ from __future__ import annotations
 
 from kerasish.callbacks.callback import Callback
 from kerasish.callbacks.callback_list import CallbackList
+from kerasish.callbacks.csv_logger import CSVLogger
+from kerasish.callbacks.early_stopping import EarlyStopping
 from kerasish.callbacks.history import History
+from kerasish.callbacks.lambda_callback import LambdaCallback
+from kerasish.callbacks.learning_rate_scheduler import LearningRateScheduler
+from kerasish.callbacks.monitor_callback import MonitorCallback
 from kerasish.callbacks.progbar_logger import ProgbarLogger
-from kerasish.callbacks.tensorboard import TensorBoard
+from kerasish.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from kerasish.callbacks.terminate_on_nan import TerminateOnNaN
 
-__all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "TensorBoard"]
+__all__ = [
+    "CSVLogger",
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "MonitorCallback",
+    "ProgbarLogger",
+    "ReduceLROnPlateau",
+    "TerminateOnNaN",
+]
