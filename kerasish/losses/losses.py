@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 
+import kerasish.backend as kb
 from kerasish import ops
 from kerasish.backend import tree
 from kerasish.losses.loss import Loss, squeeze_or_expand_to_same_rank
@@ -266,12 +268,397 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         return config
 
 
+class MeanAbsolutePercentageError(LossFunctionWrapper):
+    """Mean absolute percentage error: `100 * mean(abs((y_true - y_pred) / y_true), axis=-1)`.
+
+    A target of 0 is replaced by `epsilon()` in the denominator, so the loss stays finite.
+
+    Args:
+        {reduction}
+
+    Example:
+
+    >>> float(MeanAbsolutePercentageError()([[1.0, 2.0]], [[1.5, 1.0]]))
+    50.0
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "mean_absolute_percentage_error",
+        dtype=None,
+    ):
+        super().__init__(
+            mean_absolute_percentage_error, name=name, reduction=reduction, dtype=dtype
+        )
+
+    def get_config(self) -> dict:
+        return Loss.get_config(self)
+
+
+class MeanSquaredLogarithmicError(LossFunctionWrapper):
+    """Mean squared logarithmic error: `mean(square(log(y_true + 1) - log(y_pred + 1)), axis=-1)`.
+
+    Values below `epsilon()` (zero and negatives) are raised to `epsilon()` first.
+
+    Args:
+        {reduction}
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "mean_squared_logarithmic_error",
+        dtype=None,
+    ):
+        super().__init__(
+            mean_squared_logarithmic_error, name=name, reduction=reduction, dtype=dtype
+        )
+
+    def get_config(self) -> dict:
+        return Loss.get_config(self)
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """The negated cosine similarity: `-sum(l2_normalize(y_true) * l2_normalize(y_pred))`.
+
+    It lies in [-1, 1]; -1 means the same direction, so minimizing it aligns the
+    predictions with the targets. A zero vector has similarity 0 with anything.
+
+    Args:
+        axis: the axis the similarity is computed along (the features).
+        {reduction}
+
+    Example:
+
+    >>> round(float(CosineSimilarity()([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]])), 4)
+    -0.5
+    """
+
+    def __init__(
+        self,
+        axis: int = -1,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "cosine_similarity",
+        dtype=None,
+    ):
+        super().__init__(cosine_similarity, name=name, reduction=reduction, dtype=dtype, axis=axis)
+        self.axis = axis
+
+    def get_config(self) -> dict:
+        # Keras leaves `axis` out of the config; it is kept here so that it round-trips.
+        return {**Loss.get_config(self), "axis": self.axis}
+
+
+class Huber(LossFunctionWrapper):
+    """The Huber loss: quadratic for errors up to `delta`, linear beyond.
+
+    For an error `x = y_pred - y_true`: `0.5 * x**2` when `abs(x) <= delta`, else
+    `delta * abs(x) - 0.5 * delta**2`; averaged over the last axis.
+
+    Args:
+        delta: where the loss turns from quadratic to linear.
+        {reduction}
+
+    Example:
+
+    >>> float(Huber()([[0.0, 1.0]], [[0.5, 3.0]]))
+    0.8125
+    """
+
+    def __init__(
+        self,
+        delta: float = 1.0,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "huber_loss",
+        dtype=None,
+    ):
+        super().__init__(huber, name=name, reduction=reduction, dtype=dtype, delta=delta)
+        self.delta = delta
+
+    def get_config(self) -> dict:
+        # Keras leaves `delta` out of the config; it is kept here so that it round-trips.
+        return {**Loss.get_config(self), "delta": self.delta}
+
+
+class LogCosh(LossFunctionWrapper):
+    """The mean over the last axis of `log(cosh(y_pred - y_true))`.
+
+    About `x**2 / 2` for a small error and `abs(x) - log(2)` for a large one: like the
+    mean squared error, but less swayed by an occasional wild prediction.
+
+    Args:
+        {reduction}
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "log_cosh",
+        dtype=None,
+    ):
+        super().__init__(log_cosh, name=name, reduction=reduction, dtype=dtype)
+
+    def get_config(self) -> dict:
+        return Loss.get_config(self)
+
+
+class Hinge(LossFunctionWrapper):
+    """The hinge loss: `mean(maximum(1 - y_true * y_pred, 0), axis=-1)`.
+
+    Labels are -1 or 1; binary labels (0 or 1) are converted to -1 or 1.
+
+    Args:
+        {reduction}
+    """
+
+    def __init__(
+        self, reduction: str | None = "sum_over_batch_size", name: str = "hinge", dtype=None
+    ):
+        super().__init__(hinge, name=name, reduction=reduction, dtype=dtype)
+
+    def get_config(self) -> dict:
+        return Loss.get_config(self)
+
+
+class SquaredHinge(LossFunctionWrapper):
+    """The squared hinge loss: `mean(square(maximum(1 - y_true * y_pred, 0)), axis=-1)`.
+
+    Labels are -1 or 1; binary labels (0 or 1) are converted to -1 or 1.
+
+    Args:
+        {reduction}
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "squared_hinge",
+        dtype=None,
+    ):
+        super().__init__(squared_hinge, name=name, reduction=reduction, dtype=dtype)
+
+    def get_config(self) -> dict:
+        return Loss.get_config(self)
+
+
+class CategoricalHinge(LossFunctionWrapper):
+    """The categorical hinge loss: `maximum(neg - pos + 1, 0)`.
+
+    `pos = sum(y_true * y_pred)` and `neg = max((1 - y_true) * y_pred)` over the last
+    axis, for one-hot (or -1/1) labels.
+
+    Args:
+        {reduction}
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "categorical_hinge",
+        dtype=None,
+    ):
+        super().__init__(categorical_hinge, name=name, reduction=reduction, dtype=dtype)
+
+    def get_config(self) -> dict:
+        return Loss.get_config(self)
+
+
+class KLDivergence(LossFunctionWrapper):
+    """The Kullback-Leibler divergence: `sum(y_true * log(y_true / y_pred), axis=-1)`.
+
+    Both inputs are probability distributions; they are clipped to
+    `[epsilon(), 1]` first, so zeros give finite values.
+
+    Args:
+        {reduction}
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "kl_divergence",
+        dtype=None,
+    ):
+        super().__init__(kl_divergence, name=name, reduction=reduction, dtype=dtype)
+
+    def get_config(self) -> dict:
+        return Loss.get_config(self)
+
+
+class Poisson(LossFunctionWrapper):
+    """The Poisson loss: `mean(y_pred - y_true * log(y_pred + epsilon()), axis=-1)`.
+
+    Args:
+        {reduction}
+    """
+
+    def __init__(
+        self, reduction: str | None = "sum_over_batch_size", name: str = "poisson", dtype=None
+    ):
+        super().__init__(poisson, name=name, reduction=reduction, dtype=dtype)
+
+    def get_config(self) -> dict:
+        return Loss.get_config(self)
+
+
+class BinaryFocalCrossentropy(LossFunctionWrapper):
+    """Binary crossentropy scaled by a focal factor that down-weights easy examples.
+
+    With `p_t = y_true * p + (1 - y_true) * (1 - p)` (`p` the predicted probability),
+    each element's crossentropy is multiplied by `(1 - p_t) ** gamma` (Lin et al.,
+    2018) and, with `apply_class_balancing`, by `alpha` for class 1 and `1 - alpha`
+    for class 0; then averaged over `axis`.
+
+    With `from_logits`, the crossentropy and `1 - p_t` are computed from the logits
+    directly (log-sigmoid forms), so that any logit gives a finite loss and gradient.
+
+    Args:
+        apply_class_balancing: whether to weight the classes with `alpha`.
+        alpha: the weight of class 1 (class 0 gets `1 - alpha`).
+        gamma: the focusing parameter; 0 gives the plain binary crossentropy.
+        from_logits: whether `y_pred` holds logits rather than probabilities.
+        label_smoothing: in [0, 1]; squeezes the labels towards 0.5.
+        axis: the axis the elementwise losses are averaged over.
+        {reduction}
+
+    Example:
+
+    >>> loss = BinaryFocalCrossentropy(gamma=2.0, from_logits=True)
+    >>> round(float(loss([[0.0, 1.0], [0.0, 0.0]], [[-18.6, 0.51], [2.94, -12.8]])), 3)
+    0.691
+    """
+
+    def __init__(
+        self,
+        apply_class_balancing: bool = False,
+        alpha: float = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "binary_focal_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            binary_focal_crossentropy,
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            apply_class_balancing=apply_class_balancing,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+        self.apply_class_balancing = apply_class_balancing
+        self.alpha = alpha
+        self.gamma = gamma
+
+    def get_config(self) -> dict:
+        config = Loss.get_config(self)
+        config.update(
+            {
+                "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing,
+                "axis": self.axis,
+                "apply_class_balancing": self.apply_class_balancing,
+                "alpha": self.alpha,
+                "gamma": self.gamma,
+            }
+        )
+        return config
+
+
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    """Categorical crossentropy scaled by `alpha * (1 - p) ** gamma` per class.
+
+    `p` is the predicted probability of each class; easy (confident, correct)
+    examples contribute little (Lin et al., 2018). With `from_logits`, the log
+    probabilities come from a log-softmax, so any logit gives a finite loss and
+    gradient.
+
+    Args:
+        alpha: a weight for all classes (a float, or one weight per class).
+        gamma: the focusing parameter; 0 gives `alpha` times the crossentropy.
+        from_logits: whether `y_pred` holds logits rather than probabilities.
+        label_smoothing: in [0, 1]; labels become
+            `y_true * (1 - label_smoothing) + label_smoothing / num_classes`.
+        axis: the class axis.
+        {reduction}
+
+    Example:
+
+    >>> loss = CategoricalFocalCrossentropy()
+    >>> round(float(loss([[0, 1, 0], [0, 0, 1]], [[0.05, 0.95, 0], [0.1, 0.8, 0.1]])), 4)
+    0.2332
+    """
+
+    def __init__(
+        self,
+        alpha: float = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "categorical_focal_crossentropy",
+        dtype=None,
+    ):
+        super().__init__(
+            categorical_focal_crossentropy,
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+        self.alpha = alpha
+        self.gamma = gamma
+
+    def get_config(self) -> dict:
+        config = Loss.get_config(self)
+        config.update(
+            {
+                "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing,
+                "axis": self.axis,
+                "alpha": self.alpha,
+                "gamma": self.gamma,
+            }
+        )
+        return config
+
+
 for _cls in (
     MeanSquaredError,
     MeanAbsoluteError,
     BinaryCrossentropy,
     CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    CosineSimilarity,
+    Huber,
+    LogCosh,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    KLDivergence,
+    Poisson,
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
 ):
     _cls.__doc__ = _cls.__doc__.replace("{reduction}", _REDUCTION_DOC)
 
@@ -400,3 +787,310 @@ def sparse_categorical_crossentropy(
     if valid is not None:
         result = ops.where(valid, result, ops.zeros_like(result))
     return result
+
+
+def _same_rank_pair(y_true, y_pred):
+    """Both as tensors of `y_pred`'s dtype, a trailing size-1 axis reconciled."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.convert_to_tensor(y_true, dtype=ops.dtype(y_pred))
+    return squeeze_or_expand_to_same_rank(y_true, y_pred)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """`100 * mean(abs((y_true - y_pred) / maximum(abs(y_true), epsilon())), axis=-1)`.
+
+    Args:
+        y_true: targets, shape `(batch, d0, ..., dN)`.
+        y_pred: predictions, same shape.
+
+    Returns:
+        The per-sample losses, shape `(batch, d0, ..., dN-1)`.
+    """
+    y_true, y_pred = _same_rank_pair(y_true, y_pred)
+    epsilon = ops.convert_to_tensor(kb.epsilon(), dtype=ops.dtype(y_pred))
+    diff = ops.abs(ops.divide(ops.subtract(y_true, y_pred), ops.maximum(ops.abs(y_true), epsilon)))
+    return ops.multiply(100.0, ops.mean(diff, axis=-1))
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """`mean(square(log(y_pred + 1) - log(y_true + 1)), axis=-1)`, inputs raised to `epsilon()`.
+
+    Args:
+        y_true: targets, shape `(batch, d0, ..., dN)`.
+        y_pred: predictions, same shape.
+
+    Returns:
+        The per-sample losses, shape `(batch, d0, ..., dN-1)`.
+    """
+    y_true, y_pred = _same_rank_pair(y_true, y_pred)
+    epsilon = ops.convert_to_tensor(kb.epsilon(), dtype=ops.dtype(y_pred))
+    first_log = ops.log(ops.add(ops.maximum(y_pred, epsilon), 1.0))
+    second_log = ops.log(ops.add(ops.maximum(y_true, epsilon), 1.0))
+    return ops.mean(ops.square(ops.subtract(first_log, second_log)), axis=-1)
+
+
+def _l2_normalize(x, axis):
+    # x / max(norm, eps) written as x / sqrt(max(sum(x**2), eps**2)): the same value,
+    # and for a zero vector the maximum picks the constant, so the gradient is finite.
+    square_sum = ops.sum(ops.square(x), axis=axis, keepdims=True)
+    epsilon = kb.epsilon()
+    return ops.divide(x, ops.sqrt(ops.maximum(square_sum, epsilon * epsilon)))
+
+
+def cosine_similarity(y_true, y_pred, axis: int = -1):
+    """The negated cosine similarity along `axis`: `-sum(l2_normalize(y_true) * l2_normalize(y_pred))`.
+
+    Args:
+        y_true: targets.
+        y_pred: predictions, same shape.
+        axis: the axis the similarity is computed along.
+
+    Returns:
+        Values in [-1, 1], `axis` reduced (0 where either vector is zero).
+    """
+    _check_axis(axis)
+    y_true, y_pred = _same_rank_pair(y_true, y_pred)
+    return ops.negative(
+        ops.sum(ops.multiply(_l2_normalize(y_true, axis), _l2_normalize(y_pred, axis)), axis=axis)
+    )
+
+
+def huber(y_true, y_pred, delta: float = 1.0):
+    """The Huber loss, averaged over the last axis.
+
+    Args:
+        y_true: targets, shape `(batch, d0, ..., dN)`.
+        y_pred: predictions, same shape.
+        delta: where the loss turns from quadratic (`0.5 * x**2`) to linear
+            (`delta * abs(x) - 0.5 * delta**2`).
+
+    Returns:
+        The per-sample losses, shape `(batch, d0, ..., dN-1)`.
+    """
+    y_true, y_pred = _same_rank_pair(y_true, y_pred)
+    dtype = ops.dtype(y_pred)
+    delta = ops.convert_to_tensor(delta, dtype=dtype)
+    error = ops.subtract(y_pred, y_true)
+    abs_error = ops.abs(error)
+    quadratic = ops.multiply(0.5, ops.square(error))
+    linear = ops.subtract(ops.multiply(delta, abs_error), ops.multiply(0.5, ops.square(delta)))
+    return ops.mean(ops.where(ops.less_equal(abs_error, delta), quadratic, linear), axis=-1)
+
+
+def log_cosh(y_true, y_pred):
+    """`mean(log(cosh(y_pred - y_true)), axis=-1)`, as `x + softplus(-2x) - log(2)` (no overflow).
+
+    Args:
+        y_true: targets, shape `(batch, d0, ..., dN)`.
+        y_pred: predictions, same shape.
+
+    Returns:
+        The per-sample losses, shape `(batch, d0, ..., dN-1)`.
+    """
+    y_true, y_pred = _same_rank_pair(y_true, y_pred)
+    x = ops.subtract(y_pred, y_true)
+    logcosh = ops.subtract(ops.add(x, ops.softplus(ops.multiply(x, -2.0))), math.log(2.0))
+    return ops.mean(logcosh, axis=-1)
+
+
+def _hinge_labels(y_true):
+    # 0/1 labels become -1/1; labels that are not all binary are kept. Chosen with
+    # `where` (not a Python `if` on values) so that it runs inside a compiled step.
+    is_binary = ops.all(ops.logical_or(ops.equal(y_true, 0), ops.equal(y_true, 1)))
+    return ops.where(is_binary, ops.subtract(ops.multiply(2.0, y_true), 1.0), y_true)
+
+
+def hinge(y_true, y_pred):
+    """`mean(maximum(1 - y_true * y_pred, 0), axis=-1)`; 0/1 labels are taken as -1/1.
+
+    Args:
+        y_true: labels (-1 or 1, or 0 or 1), shape `(batch, d0, ..., dN)`.
+        y_pred: scores, same shape.
+
+    Returns:
+        The per-sample losses, shape `(batch, d0, ..., dN-1)`.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = _hinge_labels(ops.cast(y_true, ops.dtype(y_pred)))
+    return ops.mean(ops.maximum(ops.subtract(1.0, ops.multiply(y_true, y_pred)), 0.0), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    """`mean(square(maximum(1 - y_true * y_pred, 0)), axis=-1)`; 0/1 labels are taken as -1/1.
+
+    Args:
+        y_true: labels (-1 or 1, or 0 or 1), shape `(batch, d0, ..., dN)`.
+        y_pred: scores, same shape.
+
+    Returns:
+        The per-sample losses, shape `(batch, d0, ..., dN-1)`.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = _hinge_labels(ops.cast(y_true, ops.dtype(y_pred)))
+    margin = ops.maximum(ops.subtract(1.0, ops.multiply(y_true, y_pred)), 0.0)
+    return ops.mean(ops.square(margin), axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    """`maximum(neg - pos + 1, 0)` with `pos = sum(y_true * y_pred)`, `neg = max((1 - y_true) * y_pred)`.
+
+    Args:
+        y_true: one-hot (or -1/1) labels, shape `(batch, ..., num_classes)`.
+        y_pred: scores, same shape.
+
+    Returns:
+        The per-sample losses (the last axis reduced).
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.cast(y_true, ops.dtype(y_pred))
+    pos = ops.sum(ops.multiply(y_true, y_pred), axis=-1)
+    neg = ops.max(ops.multiply(ops.subtract(1.0, y_true), y_pred), axis=-1)
+    return ops.maximum(ops.add(ops.subtract(neg, pos), 1.0), 0.0)
+
+
+def kl_divergence(y_true, y_pred):
+    """`sum(y_true * log(y_true / y_pred), axis=-1)`, both clipped to `[epsilon(), 1]`.
+
+    Args:
+        y_true: target distributions, shape `(batch, ..., n)`.
+        y_pred: predicted distributions, same shape.
+
+    Returns:
+        The per-sample divergences (the last axis reduced).
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.convert_to_tensor(y_true, dtype=ops.dtype(y_pred))
+    epsilon = kb.epsilon()
+    y_true = ops.clip(y_true, epsilon, 1.0)
+    y_pred = ops.clip(y_pred, epsilon, 1.0)
+    return ops.sum(ops.multiply(y_true, ops.log(ops.divide(y_true, y_pred))), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    """`mean(y_pred - y_true * log(y_pred + epsilon()), axis=-1)`.
+
+    Args:
+        y_true: targets (counts), shape `(batch, d0, ..., dN)`.
+        y_pred: predicted rates, same shape.
+
+    Returns:
+        The per-sample losses, shape `(batch, d0, ..., dN-1)`.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.convert_to_tensor(y_true, dtype=ops.dtype(y_pred))
+    epsilon = ops.convert_to_tensor(kb.epsilon(), dtype=ops.dtype(y_pred))
+    return ops.mean(
+        ops.subtract(y_pred, ops.multiply(y_true, ops.log(ops.add(y_pred, epsilon)))), axis=-1
+    )
+
+
+def _focal_power(base, gamma):
+    # base ** gamma with the base kept off 0: below 1e-30 the value is 0 to float32
+    # precision anyway, and the gradient of x**gamma at 0 is infinite for gamma < 1.
+    return ops.power(ops.maximum(base, 1e-30), gamma)
+
+
+def binary_focal_crossentropy(
+    y_true,
+    y_pred,
+    apply_class_balancing: bool = False,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+):
+    """Binary focal crossentropy (Lin et al., 2018), averaged over `axis`.
+
+    Args:
+        y_true: labels (0 or 1), shape `(batch, d0, ..., dN)`.
+        y_pred: probabilities (or logits when `from_logits`), same shape.
+        apply_class_balancing: weight class 1 by `alpha` and class 0 by `1 - alpha`.
+        alpha: the weight of class 1 when balancing.
+        gamma: the focusing parameter.
+        from_logits: whether `y_pred` holds logits.
+        label_smoothing: squeezes the labels towards 0.5 when positive.
+        axis: the axis the mean is taken over.
+
+    Returns:
+        The per-sample losses, shape `(batch, d0, ..., dN-1)`.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.cast(y_true, ops.dtype(y_pred))
+    if label_smoothing:
+        y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
+    if from_logits:
+        # log-sigmoid forms: finite for any logit, gradients included.
+        bce = ops.binary_crossentropy(y_true, y_pred, from_logits=True)
+        one_minus_p_t = ops.add(
+            ops.multiply(y_true, ops.sigmoid(ops.negative(y_pred))),
+            ops.multiply(ops.subtract(1.0, y_true), ops.sigmoid(y_pred)),
+        )
+    else:
+        bce = ops.binary_crossentropy(y_true, y_pred, from_logits=False)
+        p_t = ops.add(
+            ops.multiply(y_true, y_pred),
+            ops.multiply(ops.subtract(1.0, y_true), ops.subtract(1.0, y_pred)),
+        )
+        one_minus_p_t = ops.subtract(1.0, p_t)
+    focal_bce = ops.multiply(_focal_power(one_minus_p_t, gamma), bce)
+    if apply_class_balancing:
+        weight = ops.add(
+            ops.multiply(y_true, alpha), ops.multiply(ops.subtract(1.0, y_true), 1.0 - alpha)
+        )
+        focal_bce = ops.multiply(weight, focal_bce)
+    return ops.mean(focal_bce, axis=axis)
+
+
+def categorical_focal_crossentropy(
+    y_true,
+    y_pred,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+):
+    """Categorical focal crossentropy: `sum(-alpha * (1 - p)**gamma * y_true * log(p), axis)`.
+
+    Args:
+        y_true: one-hot (or soft) labels, shape `(batch, ..., num_classes)`.
+        y_pred: probabilities (or logits when `from_logits`), same shape.
+        alpha: a weight for all classes (a float or one per class).
+        gamma: the focusing parameter.
+        from_logits: whether `y_pred` holds logits.
+        label_smoothing: when positive, labels become
+            `y_true * (1 - label_smoothing) + label_smoothing / num_classes`.
+        axis: the class axis.
+
+    Returns:
+        The per-sample losses (the class axis reduced).
+    """
+    _check_axis(axis)
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.cast(y_true, ops.dtype(y_pred))
+    if ops.shape(y_pred)[-1] == 1:
+        warnings.warn(
+            "In loss categorical_focal_crossentropy, expected y_pred.shape to be "
+            f"(batch_size, num_classes) with num_classes > 1. Received: y_pred.shape={ops.shape(y_pred)}. "
+            "Consider using 'binary_crossentropy' if you only have 2 classes.",
+            SyntaxWarning,
+            stacklevel=2,
+        )
+    if label_smoothing:
+        num_classes = float(ops.shape(y_true)[-1])
+        y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing), label_smoothing / num_classes)
+    if from_logits:
+        log_p = ops.log_softmax(y_pred, axis=axis)
+        p = ops.exp(log_p)
+    else:
+        # As Keras: renormalize so that each sample's probabilities sum to 1, then clip.
+        p = ops.divide(y_pred, ops.sum(y_pred, axis=axis, keepdims=True))
+        epsilon = kb.epsilon()
+        p = ops.clip(p, epsilon, 1.0 - epsilon)
+        log_p = ops.log(p)
+    if isinstance(alpha, (list, tuple)):
+        alpha = ops.convert_to_tensor(alpha, dtype=ops.dtype(y_pred))
+    cce = ops.negative(ops.multiply(y_true, log_p))
+    weighting = ops.multiply(_focal_power(ops.subtract(1.0, p), gamma), alpha)
+    return ops.sum(ops.multiply(weighting, cce), axis=axis)

@@ -54,7 +54,9 @@ def softplus(x):
     x = value(x)
     if fast is not None:
         return fast(x)
-    return b.add(relu(x), b.log1p(b.exp(b.negative(b.abs(x)))))
+    # maximum (not relu) so that the gradient at 0 is 0.5: a tie splits it evenly,
+    # and the log1p term's gradient is 0 there (abs has gradient 0 at 0).
+    return b.add(b.maximum(x, 0.0), b.log1p(b.exp(b.negative(b.abs(x)))))
 
 
 @symbolic_aware
@@ -199,9 +201,11 @@ def binary_crossentropy(target, output, from_logits=False):
     _check_same_rank(target, output, "binary_crossentropy")
     target = b.cast(target, b.dtype(output))
     if from_logits:
-        # relu(x) - x * z + log(1 + exp(-|x|)): finite for any logit.
+        # max(x, 0) - x * z + log(1 + exp(-|x|)): finite for any logit. maximum, not
+        # relu, so that at x = 0 the gradient is sigmoid(0) - z = 0.5 - z (a tie
+        # splits the gradient evenly; relu's would be 0).
         return b.add(
-            b.subtract(relu(output), b.multiply(output, target)),
+            b.subtract(b.maximum(output, 0.0), b.multiply(output, target)),
             b.log1p(b.exp(b.negative(b.abs(output)))),
         )
     eps = kb.epsilon()
