@@ -109,9 +109,8 @@ def test_activity_regularization_adds_penalty(backend, rng):
     x = np.array([[1.0, -2.0], [0.5, 3.0]], "float32")
     layer = layers.ActivityRegularization(l1=0.1, l2=0.01)
     np.testing.assert_array_equal(_np(layer(x)), x)
-    # The base Layer's activity-regularization convention (see the report: Keras 3.15
-    # divides this by the batch size).
-    expected = 0.1 * np.abs(x).sum() + 0.01 * (x**2).sum()
+    # As Keras 3 does, the penalty is divided by the batch size (2 here).
+    expected = (0.1 * np.abs(x).sum() + 0.01 * (x**2).sum()) / 2
     assert len(layer.losses) == 1
     assert float(_np(layer.losses[0])) == pytest.approx(expected, rel=1e-6)
     config = layer.get_config()
@@ -125,4 +124,4 @@ def test_activity_regularization_in_the_training_loss(backend):
     model = keras.Sequential([keras.Input((2,)), layers.ActivityRegularization(l2=0.5)])
     model.compile(optimizer="sgd", loss="mse")
     loss = model.evaluate(x, y, batch_size=2, verbose=0)
-    assert loss == pytest.approx(float((x**2).mean() + 0.5 * (x**2).sum()), rel=1e-5)
+    assert loss == pytest.approx(float((x**2).mean() + 0.5 * (x**2).sum() / 2), rel=1e-5)

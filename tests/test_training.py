@@ -226,3 +226,17 @@ def test_predict_compiles_once_with_a_partial_last_batch(backend):
     np.testing.assert_allclose(out, keras.ops.convert_to_numpy(model(x)), rtol=1e-5, atol=1e-6)
     if backend.supports_jit:
         assert model.trace_counts["predict"] == 1
+
+
+def test_layers_that_cannot_compile_run_eagerly(backend):
+    class HostSide(keras.Layer):
+        supports_jit = False
+
+        def call(self, x):
+            return x
+
+    model = keras.Sequential([keras.Input(shape=(4,)), HostSide(), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    assert not model.jit_compile
+    x, y = _data(n=32)
+    model.fit(x, y, epochs=1, verbose=0)

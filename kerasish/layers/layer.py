@@ -371,7 +371,12 @@ class Layer(Operation):
             self._record_inferred_shapes(outputs)
         if self.activity_regularizer is not None:
             for out in tree.flatten(outputs):
-                self.add_loss(self.activity_regularizer(out))
+                penalty = self.activity_regularizer(out)
+                shape = kb.get().shape(out)
+                if len(shape) > 0 and shape[0]:
+                    # As Keras 3: divided by the batch size, so the penalty does not grow with it.
+                    penalty = kb.get().divide(penalty, float(shape[0]))
+                self.add_loss(penalty)
         return outputs
 
     def _record_inferred_shapes(self, outputs) -> None:

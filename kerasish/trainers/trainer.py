@@ -108,7 +108,11 @@ class Trainer:
 
     @property
     def jit_compile(self) -> bool:
-        return bool(self._jit_compile) and not self._run_eagerly
+        """Whether the steps are compiled: not when running eagerly, nor when a layer cannot
+        be compiled (a host-side lookup layer, `supports_jit = False`)."""
+        if not self._jit_compile or self._run_eagerly:
+            return False
+        return all(getattr(layer, "supports_jit", True) for layer in self._flatten_layers())
 
     @property
     def metrics(self) -> list:
