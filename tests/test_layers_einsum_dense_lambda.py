@@ -3,6 +3,7 @@ Lambda (arguments, masks, output shapes, saving by name, the refusal to save a l
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -244,6 +245,21 @@ def test_lambda_saves_named_functions_by_name(backend):
     assert layers.Lambda(scaled_square).get_config()["function"]["config"] == "LambdaTests>scaled_square"
 
 
+def unregistered_cube(x):
+    return ops.multiply(ops.square(x), x)
+
+
+def test_lambda_finds_an_unregistered_function_through_custom_objects(backend):
+    layer = layers.Lambda(unregistered_cube)
+    config = json.loads(json.dumps(layers.serialize(layer)))
+    with pytest.raises(ValueError, match="could not find the function 'unregistered_cube'.*custom_objects"):
+        layers.deserialize(config)
+    with keras.saving.custom_object_scope({"unregistered_cube": unregistered_cube}):
+        clone = layers.deserialize(config)
+    assert clone.function is unregistered_cube
+    assert layers.Lambda.from_config(layer.get_config(), custom_objects={"unregistered_cube": unregistered_cube})
+
+
 def test_lambda_refuses_to_save_or_load_bytecode(backend):
     with pytest.raises(ValueError, match="Python lambda or a local function.*does not serialize bytecode"):
         layers.Lambda(lambda t: t).get_config()
@@ -255,9 +271,13 @@ def test_lambda_refuses_to_save_or_load_bytecode(backend):
         layers.Lambda(local).get_config()
     with pytest.raises(ValueError, match="`output_shape`"):
         layers.Lambda(ops.square, output_shape=lambda s: s).get_config()
+    with pytest.raises(ValueError, match="neither a named function nor an object with `get_config\\(\\)`"):
+        layers.Lambda(functools.partial(scaled_square, factor=2.0)).get_config()
     keras_lambda_config = {"function": {"class_name": "__lambda__", "config": {"code": "4wEA...", "defaults": None,
                                                                               "closure": None}}}
-    with pytest.raises(ValueError, match="does not load bytecode"):
+    with pytest.raises(ValueError, match="refused in safe mode"):
+        layers.Lambda.from_config(keras_lambda_config)
+    with keras.saving.serialization.SafeModeScope(False), pytest.raises(ValueError, match="does not load bytecode"):
         layers.Lambda.from_config(keras_lambda_config)
     with pytest.raises(ValueError, match="could not find the function 'nowhere'"):
         layers.Lambda.from_config({"function": {"module": "os", "class_name": "function", "config": "nowhere"}})

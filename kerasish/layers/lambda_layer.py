@@ -174,6 +174,13 @@ class Lambda(Layer):
                 "function (registered with `kerasish.saving.register_keras_serializable()`), or write a "
                 "`Layer` subclass with its own `get_config()`."
             )
+        if not (inspect.isfunction(fn) or inspect.isbuiltin(fn)):
+            if hasattr(fn, "get_config"):
+                return serialization.serialize_keras_object(fn)
+            raise ValueError(
+                f"Lambda layer {self.name!r}: its `{what}` ({fn!r}) is neither a named function nor an object "
+                "with `get_config()`, so it cannot be saved. Use a named module-level function."
+            )
         name = serialization.get_registered_name(fn)
         return {"module": getattr(fn, "__module__", None), "class_name": "function", "config": name,
                 "registered_name": name}
@@ -194,6 +201,8 @@ class Lambda(Layer):
 
         def function_from(value, what):
             if isinstance(value, dict) and value.get("class_name") == "__lambda__":
+                if serialization.in_safe_mode() is not False:
+                    raise serialization.unsafe_config_error(f"a `Lambda` layer whose `{what}` is a Python lambda")
                 raise ValueError(
                     f"Lambda: the config's `{what}` is Python bytecode (a lambda saved by Keras). kerasish does "
                     "not load bytecode, because it could run arbitrary code. Rebuild the layer in code with the "
@@ -203,6 +212,8 @@ class Lambda(Layer):
                 return _lookup_function(value["config"], value.get("module"), custom_objects)
             if isinstance(value, str):
                 return _lookup_function(value, None, custom_objects)
+            if isinstance(value, dict) and value.get("class_name") not in (None, "__numpy__", "__tensor__"):
+                return serialization.deserialize_keras_object(value, custom_objects=custom_objects)
             return None
 
         config["function"] = function_from(config["function"], "function") or config["function"]
