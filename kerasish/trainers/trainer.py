@@ -375,22 +375,31 @@ class Trainer:
         """Trains the model for a number of epochs; returns a `History`.
 
         Args:
-            x, y: input data and targets: arrays, or lists/dicts of arrays.
-            batch_size: samples per step (32 by default).
+            x: the inputs: a NumPy array or tensor, a list of them (several inputs), or
+                a dict by input name; or a `kerasish.utils.PyDataset`, or a Python
+                generator or iterable, yielding `(x, y)` / `(x, y, sample_weight)` batches.
+            y: the targets, with array `x` only (a generator or PyDataset yields them).
+            batch_size: samples per step, for array `x` (32 by default).
             epochs: the epoch to end at (training runs from `initial_epoch`).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1).
-            callbacks: `kerasish.callbacks.Callback` instances.
-            validation_split: fraction of the data (taken from the end, before
+            callbacks: `kerasish.callbacks.Callback` instances. Their `on_test_*` hooks
+                are called by the validation runs.
+            validation_split: fraction of array data (taken from the end, before
                 shuffling) held out for validation.
-            validation_data: `(x_val, y_val)` or `(x_val, y_val, sample_weight)`.
-            shuffle: reshuffle the training data every epoch.
-            class_weight: `{class: weight}`, to weight the loss per class.
-            sample_weight: per-sample weights for the loss.
+            validation_data: `(x_val, y_val)` or `(x_val, y_val, sample_weight)` arrays,
+                or a PyDataset, generator or iterable of batches.
+            shuffle: reshuffle the training samples (arrays) or the batch order (a
+                finite PyDataset) every epoch; generators keep their own order.
+            class_weight: `{class index: weight}`, to weight the loss per class.
+            sample_weight: per-sample weights for the loss, for array `x`.
             initial_epoch: the epoch to start from (to resume training).
-            steps_per_epoch: steps per epoch (default: one pass through the data).
-            validation_steps: steps of each validation run.
-            validation_batch_size: batch size for validation (default `batch_size`).
-            validation_freq: validate every this many epochs.
+            steps_per_epoch: steps per epoch (default: one pass through the data; a
+                generator then runs until exhausted).
+            validation_steps: steps of each validation run (default: all the data).
+            validation_batch_size: batch size for array validation data (default
+                `batch_size`).
+            validation_freq: validate every this many epochs, or after the epochs
+                listed (1-based), e.g. `[1, 5, 10]`.
         """
         self._assert_compiled()
         if x is None:
