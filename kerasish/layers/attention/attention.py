@@ -99,7 +99,8 @@ class Attention(Layer):
     # ------------------------------------------------------------- checks
     def _validate_inputs(self, inputs, mask=None) -> None:
         cls = type(self).__name__
-        if not isinstance(inputs, (list, tuple)):
+        # A single tensor's shape is a tuple of ints: not a list of inputs either.
+        if not isinstance(inputs, (list, tuple)) or any(x is None or isinstance(x, int) for x in inputs):
             raise ValueError(
                 f"{cls} layer {self.name!r} must be called on a list of inputs, namely [query, value] "
                 f"or [query, value, key]. Received: inputs={inputs!r}"
