@@ -135,7 +135,7 @@ class Reiterable:
         return _batches(self.x, self.y, self.size)
 
 
-def test_reiterable_source_gives_a_full_pass_each_epoch(backend):
+def test_reiterable_source_gives_a_full_pass_each_epoch(backend, capsys):
     x, y = _data()
     source = Reiterable(x, y, 10)
     seen = []
@@ -143,6 +143,9 @@ def test_reiterable_source_gives_a_full_pass_each_epoch(backend):
     model.fit(source, epochs=3, verbose=0,
               callbacks=[keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(b))])
     assert source.passes == 3 and seen == [0, 1, 2, 3] * 3
+    # The number of steps is learnt from the data: the progress line counts them.
+    model.fit(source, epochs=2, verbose=2)
+    assert capsys.readouterr().out.count("4/4 - ") == 2
     assert model.evaluate(source, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0), rel=1e-5)
     assert model.evaluate(source, steps=1, verbose=0) == pytest.approx(model.evaluate(x[:10], y[:10], verbose=0), rel=1e-5)
 

@@ -41,6 +41,7 @@ class ProgbarLogger(Callback):
         self.epochs = 1
         self._called_in_fit = False
         self._mode: str | None = None
+        self._steps_done = 0
 
     def set_params(self, params: dict) -> None:
         super().set_params(params)
@@ -58,6 +59,9 @@ class ProgbarLogger(Callback):
         """
         if not self._updates_bar(self._mode):
             return False
+        # Counted here, where every step passes: with an unknown number of steps (a
+        # generator), the final line needs the count even if no step was drawn.
+        self._steps_done = batch + 1
         if self.verbose == 1 and self.progbar.will_redraw():
             return True
         if self.seen == 0:
@@ -150,6 +154,7 @@ class ProgbarLogger(Callback):
     # ------------------------------------------------------------ internals
     def _reset_progbar(self) -> None:
         self.seen = 0
+        self._steps_done = 0
         self.progbar = None
 
     def _maybe_init_progbar(self) -> None:
@@ -166,6 +171,6 @@ class ProgbarLogger(Callback):
     def _finalize_progbar(self, logs: dict | None) -> None:
         self._maybe_init_progbar()
         if self.target is None:
-            self.target = self.seen
+            self.target = max(self.seen, self._steps_done)
             self.progbar.target = self.target
         self.progbar.update(self.target, list((logs or {}).items()), finalize=True)
