@@ -9,6 +9,7 @@ import numpy as np
 
 import kerasish.backend as kb
 from kerasish.backend.dtypes import standardize_dtype
+from kerasish.distribution import distribution_lib
 from kerasish.ops.symbolic import in_shape_inference
 from kerasish.utils import naming
 
@@ -103,8 +104,12 @@ class Variable:
         self.trainable = bool(trainable)
         self.autocast = autocast
         self.aggregation = aggregation
-        self.path = self.name
+        self._path = self.name
         self._backend = kb.get()
+        # As in Keras, the distribution current at creation lays the variable out; the
+        # layout follows the path, which owners set after creating it ("dense/kernel").
+        self._distribution = distribution_lib.distribution()
+        self._layout = None
         if isinstance(initializer, str):
             from kerasish import initializers
 
@@ -120,6 +125,7 @@ class Variable:
             self._dtype = standardize_dtype(dtype)
             self._value = None
             self._initializer = initializer
+            self._update_layout()
             if not in_shape_inference():
                 self._initialize()
             # else: created while a shape is being inferred (possibly inside a trace): the
@@ -139,6 +145,7 @@ class Variable:
         self._value = value
         self._shape = tuple(self._backend.shape(value))
         self._dtype = self._backend.dtype(value)
+        self._update_layout()
 
     def _initialize(self) -> None:
         value = self._backend.convert_to_tensor(self._initializer(self._shape, dtype=self._dtype), self._dtype)
@@ -147,8 +154,34 @@ class Variable:
                 f"Variable {self.name!r}: the initializer returned shape {self._backend.shape(value)}, "
                 f"expected {self._shape}"
             )
-        self._value = value
+        self._value = self._laid_out(value)
         self._initializer = None
+
+    # ------------------------------------------------------------- layout
+    @property
+    def path(self) -> str:
+        """The name with its owner's ("dense/kernel"); distributions find layouts by it."""
+        return self._path
+
+    @path.setter
+    def path(self, path: str) -> None:
+        self._path = path
+        self._update_layout()
+
+    def _update_layout(self) -> None:
+        if self._distribution is None:
+            return
+        layout = distribution_lib.variable_layout(self, self._distribution)
+        if layout != self._layout:
+            self._layout = layout
+            if self._value is not None:
+                self._value = self._laid_out(self._value)
+
+    def _laid_out(self, value):
+        """`value` placed as the variable's layout says (as it is, without a distribution)."""
+        if self._layout is None:
+            return value
+        return self._backend.distribute_variable(value, self._layout)
 
     # ---------------------------------------------------------------- reading
     def _check_backend(self) -> kb.Backend:
@@ -207,7 +240,8 @@ class Variable:
         if scope is not None:
             scope.assign(self, value)
         else:
-            self._value = value
+            # Loading weights reshards them here, as the layout says.
+            self._value = self._laid_out(value)
             self._initializer = None
         return value
 

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kerasish.backend import Backend, TensorSpec, floatx, standardize_dtype, tree
-from kerasish_jax import convolution
+from kerasish_jax import convolution, distribution
 from kerasish_jax._conversion import (
     PYTHON_SCALARS,
     ArrayLike,
@@ -78,6 +78,9 @@ class JaxBackend(Backend):
         return isinstance(x, jax.Array)
 
     def to_numpy(self, x: ArrayLike) -> np.ndarray:
+        if not getattr(x, "is_fully_addressable", True):
+            # Parts of it live in other processes (a multi-process distribution).
+            return distribution.gather_to_host(x)
         return np.asarray(x)
 
     def shape(self, x: ArrayLike) -> tuple:
@@ -499,3 +502,13 @@ class JaxBackend(Backend):
 
     def stop_trace(self) -> None:
         jax.profiler.stop_trace()
+
+    # ------------------------------------------------------------ distribution
+    supports_distribution = True
+    initialize_distributed = staticmethod(distribution.initialize_distributed)
+    num_processes = staticmethod(distribution.num_processes)
+    process_id = staticmethod(distribution.process_id)
+    broadcast_from_first_process = staticmethod(distribution.broadcast_from_first_process)
+    distribute_variable = staticmethod(distribution.distribute_variable)
+    distribute_tensor = staticmethod(distribution.distribute_tensor)
+    distribute_data_input = staticmethod(distribution.distribute_data_input)

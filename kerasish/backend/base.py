@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -439,3 +440,98 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def avg_pool(self, x, pool_size, strides, padding: str):
         """The mean of each window; with "same", of its real (not padding) elements only."""
+
+    # ======================================================================
+    # Distribution: processes, meshes and layouts (for `kerasish.distribution`)
+    # ======================================================================
+    # A layout crosses this interface as a `kerasish.distribution.TensorLayout`, read
+    # only through these attributes (a backend imports nothing from kerasish.distribution):
+    #
+    #   layout.axes                    one entry per tensor dimension: the name of the
+    #                                  mesh axis that dimension is split over, or None
+    #                                  (the dimension is whole on every device);
+    #   layout.device_mesh.shape       the mesh's shape, e.g. (2, 4);
+    #   layout.device_mesh.axis_names  one name per mesh axis, e.g. ("batch", "model");
+    #   layout.device_mesh.devices     a NumPy array of device names ("gpu:3", as
+    #                                  `devices()` lists them) in the mesh's shape.
+    #
+    # `kerasish.distribution` has already checked that every device exists and that each
+    # split dimension divides evenly. The defaults below are those of a backend with one
+    # device in one process, where every layout is that device and nothing moves.
+
+    #: Whether tensors can be laid out over several devices and processes.
+    supports_distribution: bool = False
+
+    def num_processes(self) -> int:
+        """How many processes take part in the computation (1 unless initialized)."""
+        return 1
+
+    def process_id(self) -> int:
+        """This process's index, in `[0, num_processes())`."""
+        return 0
+
+    def initialize_distributed(
+        self, coordinator_address: str | None, num_processes: int | None, process_id: int | None
+    ) -> None:
+        """Joins this process to a cluster of processes that compute together.
+
+        Args:
+            coordinator_address: "host:port" of process 0, which coordinates.
+            num_processes: how many processes the cluster has.
+            process_id: this process's index in the cluster.
+        """
+        if num_processes not in (None, 1) or process_id not in (None, 0):
+            raise ValueError(
+                f"The {self.name!r} backend runs in a single process and cannot join a cluster. "
+                f"Received: num_processes={num_processes}, process_id={process_id}"
+            )
+
+    def broadcast_from_first_process(self, value: Any) -> Any:
+        """`value` (a host NumPy array) as process 0 has it, on every process."""
+        return value
+
+    def distribute_variable(self, value: Any, layout: Any) -> Any:
+        """A variable's value laid out as `layout` says; called outside compiled code."""
+        return self.distribute_tensor(value, layout)
+
+    def distribute_tensor(self, value: Any, layout: Any) -> Any:
+        """`value` laid out as `layout` says.
+
+        Outside compiled code the value moves; inside it (while tracing) this is a
+        constraint that the compiler follows.
+        """
+        self._check_one_device_layout(layout)
+        return value
+
+    def distribute_data_input(
+        self,
+        batch: Any,
+        layout: Any,
+        batch_dim_name: str,
+        dtype: str | None = None,
+        global_batch: bool = False,
+    ) -> Any:
+        """A batch of input data (a host array) as a tensor laid out as `layout` says.
+
+        Args:
+            batch: with `global_batch=False` (Keras's contract), this process's part of the
+                global batch: the samples its devices hold, in order; the global batch is
+                made of the parts of all processes. With `global_batch=True`, the whole
+                batch, the same on every process, of which each process keeps its part.
+                In one process the two are the same.
+            layout: the layout of the global batch.
+            batch_dim_name: the mesh axis the batch dimension is split over.
+            dtype: converted as `convert_to_tensor` converts (None: inferred).
+            global_batch: see `batch`.
+        """
+        self._check_one_device_layout(layout)
+        return self.convert_to_tensor(batch, dtype)
+
+    def _check_one_device_layout(self, layout: Any) -> None:
+        mesh = getattr(layout, "device_mesh", None)
+        if mesh is not None and math.prod(mesh.shape) > 1:
+            raise ValueError(
+                f"The {self.name!r} backend has one device ({', '.join(self.devices())}) and cannot "
+                f"lay a tensor out over {math.prod(mesh.shape)} devices. Received: a layout over "
+                f"the devices {[str(d) for d in mesh.devices.flat]}"
+            )

@@ -19,6 +19,7 @@ import numpy as np
 
 import kerasish.backend as kb
 from kerasish.backend import tree
+from kerasish.distribution import distribution_lib
 from kerasish.trainers import data_adapter
 
 
@@ -270,6 +271,7 @@ class Trainer:
         if self.jit_compile:
             # The state is donated (its buffers reused for the new state) except in
             # predict, whose state is the model's weights and is not replaced.
+            step = self._keep_layouts(step, kind)
             fn = backend.jit(step, donate_argnums=(0,) if kind != "predict" else ())
         else:
             fn = step
@@ -334,17 +336,38 @@ class Trainer:
             return [self.layers[-1].name if getattr(self, "layers", None) else "output_1"]
         return names
 
-    def _to_backend(self, batch):
+    def _keep_layouts(self, step, kind: str):
+        """The step with each new state value kept in its variable's layout (variables made
+        under a distribution), as Keras's JAX trainer does with jit's out_shardings: every
+        step then gets the layouts it was compiled for and never compiles again."""
+        groups = self._state_variables(kind)
+        if kind == "predict":
+            groups = groups[1:]  # predict gives back only the non-trainable values
+        if all(v._layout is None for group in groups for v in group):
+            return step
+
+        def step_in_layouts(state, data):
+            out, new_state = step(state, data)
+            if kind == "predict":
+                return out, distribution_lib.keep_layouts(new_state, groups[0])
+            return out, tuple(distribution_lib.keep_layouts(v, g) for v, g in zip(new_state, groups))
+
+        return step_in_layouts
+
+    def _to_backend(self, batch, batch_axis: int = 0):
         backend = kb.get()
         floatx = self.compute_dtype
+        current = distribution_lib.distribution()
 
         def convert(a):
             if a is None:
                 return None
             a = np.asarray(a)
-            if a.dtype.kind == "f":
-                return backend.convert_to_tensor(a, dtype=floatx)
-            return backend.convert_to_tensor(a)
+            dtype = floatx if a.dtype.kind == "f" else None
+            if current is not None:
+                # Split along the batch (axis 1 for fused steps) as the distribution says.
+                return current._distribute_data(a, dtype, batch_axis)
+            return backend.convert_to_tensor(a, dtype=dtype)
 
         inputs_struct = getattr(self, "_inputs_struct", None)
         if isinstance(batch, tuple) and isinstance(batch[0], dict) and isinstance(inputs_struct, (list, tuple)):
@@ -494,7 +517,7 @@ class Trainer:
                 for fn, data, done in calls:
                     if needs_batch_logs:
                         begin(step)
-                    step_logs, state = fn(state, self._to_backend(data))
+                    step_logs, state = fn(state, self._to_backend(data, batch_axis=1 if done > 1 else 0))
                     step += done
                     last = step - 1
                     if needs_batch_logs:
