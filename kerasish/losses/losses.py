@@ -789,9 +789,15 @@ def sparse_categorical_crossentropy(
     return result
 
 
-def _same_rank_pair(y_true, y_pred):
-    """Both as tensors of `y_pred`'s dtype, a trailing size-1 axis reconciled."""
+def _float_predictions(y_pred):
+    # Integer predictions would turn epsilon() into 0 (and the loss into NaN).
     y_pred = ops.convert_to_tensor(y_pred)
+    return y_pred if kb.dtypes.is_float(ops.dtype(y_pred)) else ops.cast(y_pred, kb.floatx())
+
+
+def _same_rank_pair(y_true, y_pred):
+    """Both as tensors of `y_pred`'s (floating) dtype, a trailing size-1 axis reconciled."""
+    y_pred = _float_predictions(y_pred)
     y_true = ops.convert_to_tensor(y_true, dtype=ops.dtype(y_pred))
     return squeeze_or_expand_to_same_rank(y_true, y_pred)
 
@@ -829,7 +835,7 @@ def mean_squared_logarithmic_error(y_true, y_pred):
     return ops.mean(ops.square(ops.subtract(first_log, second_log)), axis=-1)
 
 
-def _l2_normalize(x, axis):
+def l2_normalize(x, axis):
     # x / max(norm, eps) written as x / sqrt(max(sum(x**2), eps**2)): the same value,
     # and for a zero vector the maximum picks the constant, so the gradient is finite.
     square_sum = ops.sum(ops.square(x), axis=axis, keepdims=True)
@@ -851,7 +857,7 @@ def cosine_similarity(y_true, y_pred, axis: int = -1):
     _check_axis(axis)
     y_true, y_pred = _same_rank_pair(y_true, y_pred)
     return ops.negative(
-        ops.sum(ops.multiply(_l2_normalize(y_true, axis), _l2_normalize(y_pred, axis)), axis=axis)
+        ops.sum(ops.multiply(l2_normalize(y_true, axis), l2_normalize(y_pred, axis)), axis=axis)
     )
 
 
@@ -958,7 +964,7 @@ def kl_divergence(y_true, y_pred):
     Returns:
         The per-sample divergences (the last axis reduced).
     """
-    y_pred = ops.convert_to_tensor(y_pred)
+    y_pred = _float_predictions(y_pred)
     y_true = ops.convert_to_tensor(y_true, dtype=ops.dtype(y_pred))
     epsilon = kb.epsilon()
     y_true = ops.clip(y_true, epsilon, 1.0)
@@ -976,7 +982,7 @@ def poisson(y_true, y_pred):
     Returns:
         The per-sample losses, shape `(batch, d0, ..., dN-1)`.
     """
-    y_pred = ops.convert_to_tensor(y_pred)
+    y_pred = _float_predictions(y_pred)
     y_true = ops.convert_to_tensor(y_true, dtype=ops.dtype(y_pred))
     epsilon = ops.convert_to_tensor(kb.epsilon(), dtype=ops.dtype(y_pred))
     return ops.mean(

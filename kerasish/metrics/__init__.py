@@ -7,28 +7,62 @@ from typing import Any
 
 from kerasish.losses.losses import (
     binary_crossentropy,
+    binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
     mean_absolute_error,
+    mean_absolute_percentage_error,
     mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
     sparse_categorical_crossentropy,
+    squared_hinge,
 )
 from kerasish.metrics.accuracy_metrics import (
     Accuracy,
     BinaryAccuracy,
     CategoricalAccuracy,
     SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
     accuracy,
     binary_accuracy,
     categorical_accuracy,
     sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
 )
+from kerasish.metrics.confusion_metrics import (
+    AUC,
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    Recall,
+    TrueNegatives,
+    TruePositives,
+)
+from kerasish.metrics.f_score_metrics import F1Score, FBetaScore
+from kerasish.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge
+from kerasish.metrics.iou_metrics import IoU, MeanIoU
 from kerasish.metrics.metric import Metric
+from kerasish.metrics.probabilistic_metrics import KLDivergence, Poisson
 from kerasish.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
 from kerasish.metrics.regression_metrics import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
+    CosineSimilarity,
+    LogCoshError,
     MeanAbsoluteError,
+    MeanAbsolutePercentageError,
     MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    R2Score,
+    RootMeanSquaredError,
     SparseCategoricalCrossentropy,
 )
 from kerasish.saving.serialization import (
@@ -36,8 +70,9 @@ from kerasish.saving.serialization import (
     serialize_keras_object,
     unknown_name_error,
 )
+from kerasish.utils.naming import to_snake_case
 
-ALL_OBJECTS = (
+METRIC_CLASSES = (
     Metric,
     Mean,
     Sum,
@@ -46,21 +81,61 @@ ALL_OBJECTS = (
     BinaryAccuracy,
     CategoricalAccuracy,
     SparseCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
     MeanSquaredError,
     MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    RootMeanSquaredError,
+    CosineSimilarity,
+    LogCoshError,
+    R2Score,
     BinaryCrossentropy,
     CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
+    KLDivergence,
+    Poisson,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    AUC,
+    Precision,
+    Recall,
+    TruePositives,
+    FalsePositives,
+    TrueNegatives,
+    FalseNegatives,
+    F1Score,
+    FBetaScore,
+    IoU,
+    MeanIoU,
+)
+METRIC_FUNCTIONS = (
     accuracy,
     binary_accuracy,
     categorical_accuracy,
     sparse_categorical_accuracy,
+    top_k_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
     mean_squared_error,
     mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
     binary_crossentropy,
     categorical_crossentropy,
     sparse_categorical_crossentropy,
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+    kl_divergence,
+    poisson,
+    hinge,
+    squared_hinge,
+    categorical_hinge,
+    huber,
+    log_cosh,
 )
+ALL_OBJECTS = METRIC_CLASSES + METRIC_FUNCTIONS
 ALL_OBJECTS_DICT: dict[str, Any] = {obj.__name__: obj for obj in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update(
     {
@@ -68,10 +143,25 @@ ALL_OBJECTS_DICT.update(
         "MSE": mean_squared_error,
         "mae": mean_absolute_error,
         "MAE": mean_absolute_error,
+        "mape": mean_absolute_percentage_error,
+        "MAPE": mean_absolute_percentage_error,
+        "msle": mean_squared_logarithmic_error,
+        "MSLE": mean_squared_logarithmic_error,
         "bce": binary_crossentropy,
         "BCE": binary_crossentropy,
+        "kld": kl_divergence,
+        "KLD": kl_divergence,
+        "kullback_leibler_divergence": kl_divergence,
+        "logcosh": log_cosh,
     }
 )
+# A metric class with no function of its own is also found by its snake-case name
+# ("auc", "precision", "f1_score", "root_mean_squared_error", "r2_score"), as in
+# Keras; where a function has that name ("mean_squared_error"), the function stays.
+for _cls in METRIC_CLASSES:
+    ALL_OBJECTS_DICT.setdefault(to_snake_case(_cls.__name__), _cls)
+del _cls
+
 # What `get` accepts: "accuracy" names the metric there (`compile` picks the binary,
 # categorical or sparse variant itself before asking), while in a config the name
 # "accuracy" is a serialized function.
@@ -116,29 +206,9 @@ def get(identifier):
 
 
 __all__ = [
-    "Accuracy",
-    "BinaryAccuracy",
-    "BinaryCrossentropy",
-    "CategoricalAccuracy",
-    "CategoricalCrossentropy",
-    "Mean",
-    "MeanAbsoluteError",
-    "MeanMetricWrapper",
-    "MeanSquaredError",
-    "Metric",
-    "SparseCategoricalAccuracy",
-    "SparseCategoricalCrossentropy",
-    "Sum",
-    "accuracy",
-    "binary_accuracy",
-    "binary_crossentropy",
-    "categorical_accuracy",
-    "categorical_crossentropy",
+    *(cls.__name__ for cls in METRIC_CLASSES),
+    *(fn.__name__ for fn in METRIC_FUNCTIONS),
     "deserialize",
     "get",
-    "mean_absolute_error",
-    "mean_squared_error",
     "serialize",
-    "sparse_categorical_accuracy",
-    "sparse_categorical_crossentropy",
 ]

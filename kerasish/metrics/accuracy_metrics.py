@@ -198,3 +198,126 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
 
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype}
+
+
+def _flatten_for_top_k(y_true, y_pred):
+    """Rows of class scores and one label per row; the labels' shape to restore, or None."""
+    restore = None
+    if ops.ndim(y_pred) > 2:
+        y_pred = ops.reshape(y_pred, (-1, ops.shape(y_pred)[-1]))
+    if ops.ndim(y_true) > 1:
+        restore = ops.shape(y_true)
+        y_true = ops.reshape(y_true, (-1,))
+    return y_true, y_pred, restore
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k: int = 5):
+    """1.0 where the one-hot label's class is among the `k` highest scores, else 0.0.
+
+    Ties with the k-th highest score count as within the top k.
+
+    Args:
+        y_true: one-hot labels, shape `(batch, ..., num_classes)`.
+        y_pred: scores, same shape.
+        k: how many of the highest scores count.
+
+    Returns:
+        One value per sample, shape `(batch, ...)`.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.argmax(ops.convert_to_tensor(y_true, dtype=ops.dtype(y_pred)), axis=-1)
+    y_true, y_pred, restore = _flatten_for_top_k(y_true, y_pred)
+    matches = ops.cast(ops.in_top_k(ops.cast(y_true, "int32"), y_pred, k=k), kb.floatx())
+    return matches if restore is None else ops.reshape(matches, restore)
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5, from_sorted_ids: bool = False):
+    """1.0 where the integer label is among the `k` highest scores, else 0.0.
+
+    Args:
+        y_true: class ids, shape `(batch,)` or `(batch, 1)`.
+        y_pred: scores, shape `(batch, num_classes)`; or, with `from_sorted_ids`,
+            class ids sorted from the most to the least likely, shape `(batch, >= k)`.
+        k: how many of the highest scores count.
+        from_sorted_ids: whether `y_pred` already holds sorted class ids.
+
+    Returns:
+        One value per sample, shaped as `y_true`.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.convert_to_tensor(y_true, dtype=ops.dtype(y_pred) if from_sorted_ids else "int32")
+    y_true, y_pred, restore = _flatten_for_top_k(y_true, y_pred)
+    if from_sorted_ids:
+        first_k = ops.get_item(y_pred, (slice(None), slice(0, k)))
+        matches = ops.any(ops.equal(ops.expand_dims(y_true, axis=1), first_k), axis=1)
+    else:
+        matches = ops.in_top_k(y_true, y_pred, k=k)
+    matches = ops.cast(matches, kb.floatx())
+    return matches if restore is None else ops.reshape(matches, restore)
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the one-hot label's class is among the `k` highest predictions.
+
+    Args:
+        k: how many of the highest predictions count.
+        name: the metric's name.
+        dtype: the dtype of the state and result.
+
+    Example:
+
+    >>> m = TopKCategoricalAccuracy(k=1)
+    >>> m.update_state([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]])
+    >>> float(m.result())
+    0.5
+    """
+
+    def __init__(self, k: int = 5, name: str = "top_k_categorical_accuracy", dtype=None):
+        super().__init__(fn=top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+        self._direction = "up"
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "dtype": self.dtype, "k": self.k}
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer label is among the `k` highest predictions.
+
+    Args:
+        k: how many of the highest predictions count.
+        name: the metric's name.
+        dtype: the dtype of the state and result.
+        from_sorted_ids: whether predictions are class ids already sorted by score.
+
+    Example:
+
+    >>> m = SparseTopKCategoricalAccuracy(k=1)
+    >>> m.update_state([2, 1], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]])
+    >>> float(m.result())
+    0.5
+    """
+
+    def __init__(
+        self,
+        k: int = 5,
+        name: str = "sparse_top_k_categorical_accuracy",
+        dtype=None,
+        from_sorted_ids: bool = False,
+    ):
+        super().__init__(
+            fn=sparse_top_k_categorical_accuracy,
+            name=name,
+            dtype=dtype,
+            k=k,
+            from_sorted_ids=from_sorted_ids,
+        )
+        self.k = k
+        self.from_sorted_ids = from_sorted_ids
+        self._direction = "up"
+
+    def get_config(self) -> dict:
+        config = {"name": self.name, "dtype": self.dtype, "k": self.k}
+        if self.from_sorted_ids:
+            config["from_sorted_ids"] = True
+        return config

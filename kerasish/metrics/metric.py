@@ -153,6 +153,17 @@ class Metric:
         metric_variables = self._check_values(metric_variables)
         with StatelessScope(state_mapping=list(zip(self.variables, metric_variables))) as scope:
             self.update_state(*args, **kwargs)
+        if len(self.variables) != len(metric_variables):
+            # A metric that shapes its state from its first batch (F1Score, R2Score,
+            # AUC(multi_label=True) without num_labels) built it just now: the values
+            # handed in cannot cover variables that did not exist yet.
+            raise ValueError(
+                f"Metric {self.name!r} ({type(self).__name__}) created its state variables during "
+                "a stateless update: it builds them from the shapes of its first batch. Build it "
+                "before the pure step: run `update_state` once on a batch (then `reset_state()`), "
+                "or run it under `kerasish.ops.symbolic.compute_output_spec` on symbolic inputs. "
+                f"Received {len(metric_variables)} variable values; it now has {len(self.variables)}."
+            )
         return self._read_back(scope, metric_variables)
 
     def stateless_result(self, metric_variables):
