@@ -86,6 +86,12 @@ def test_einsum_dense_fans_from_the_equation(backend):
     limit = np.sqrt(6.0 / (128 + 32))
     assert np.abs(values).max() <= limit
     assert np.abs(values).max() > 0.95 * limit  # 4096 draws reach close to the limit
+    # The layer's own config keeps the initializer as given (no axes: older Keras reads it).
+    assert layer.get_config()["kernel_initializer"]["config"] == {"seed": None}
+    # Keras 3.15 writes the axes into initializer configs; they are read and honoured.
+    explicit = keras.initializers.GlorotUniform.from_config({"seed": 3, "input_axes": [0], "output_axes": [1, 2]})
+    assert explicit.get_config() == {"seed": 3, "input_axes": [0], "output_axes": [1, 2]}
+    assert np.abs(_np(explicit((128, 4, 8)))).max() <= limit
     # Other initializers see the kernel's own shape.
     const = layers.EinsumDense("abc,cde->abde", output_shape=(None, 4, 8), kernel_initializer="ones")
     const.build((None, 32, 128))

@@ -12,9 +12,15 @@ from kerasish.backend.dtypes import standardize_dtype
 from kerasish.saving.serialization import deserialize_keras_object, serialize_keras_object
 
 
-def compute_fans(shape) -> tuple[float, float]:
-    """(fan_in, fan_out) of a weight shape, as Keras computes them."""
+def compute_fans(shape, input_axes=None, output_axes=None) -> tuple[float, float]:
+    """(fan_in, fan_out) of a weight shape, as Keras computes them.
+
+    With `input_axes` and `output_axes` (Keras 3.15's arguments, which EinsumDense sets)
+    the fans are the products of the sizes of those axes.
+    """
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return float(np.prod([shape[a] for a in input_axes])), float(np.prod([shape[a] for a in output_axes]))
     if len(shape) == 0:
         return 1.0, 1.0
     if len(shape) == 1:
@@ -131,8 +137,11 @@ class TruncatedNormal(RandomInitializer):
 class VarianceScaling(RandomInitializer):
     """Draws with a variance of `scale / n`, n from the weight's fans (`mode`)."""
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, input_axes=None,
+                 output_axes=None):
         super().__init__(seed)
+        self.input_axes = None if input_axes is None else list(input_axes)
+        self.output_axes = None if output_axes is None else list(output_axes)
         if scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive. Received: scale={scale}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -148,7 +157,7 @@ class VarianceScaling(RandomInitializer):
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
     def __call__(self, shape, dtype=None):
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, n)
         if self.distribution == "truncated_normal":
@@ -161,16 +170,24 @@ class VarianceScaling(RandomInitializer):
         return krandom.uniform(shape, -limit, limit, dtype, seed=self.seed)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, **super().get_config()}
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, **super().get_config(),
+                **self._axes_config()}
+
+    def _axes_config(self) -> dict:
+        # Written only when set, so that Keras versions before 3.15 still read the config.
+        if self.input_axes is None and self.output_axes is None:
+            return {}
+        return {"input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 def _preset(name, scale, mode, distribution, doc):
     class Preset(VarianceScaling):
-        def __init__(self, seed=None):
-            super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed)
+        def __init__(self, seed=None, input_axes=None, output_axes=None):
+            super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed,
+                             input_axes=input_axes, output_axes=output_axes)
 
         def get_config(self):
-            return {"seed": self._init_seed}
+            return {"seed": self._init_seed, **self._axes_config()}
 
     Preset.__name__ = Preset.__qualname__ = name
     Preset.__doc__ = doc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -137,22 +136,18 @@ def analyze_einsum(layer: str, equation: str, bias_axes: str | None, input_shape
     return EinsumShapes(tuple(kernel_shape), bias_shape, tuple(full), tuple(fan_in_axes), tuple(fan_out_axes))
 
 
-def _fans_from_axes(initializer, fan_in_axes: tuple, fan_out_axes: tuple):
-    """`initializer` drawing a kernel whose fans are the sizes of its input and output axes.
+def _with_einsum_fans(initializer, fan_in_axes: tuple, fan_out_axes: tuple):
+    """A copy of a variance-scaling `initializer` that counts fans over the einsum's axes.
 
-    A variance-scaling initializer would otherwise read the fans of a kernel of rank
-    3 or more as a convolution's; Keras gives it the einsum's axes instead. The draw is
-    made as a (fan_in, fan_out) matrix and laid out into the kernel's axes.
+    Its default reading takes a kernel of rank 3 or more for a convolution's; Keras 3.15
+    gives it the kernel's input and output axes instead, keeping the seed so that the
+    draw is the one the original initializer would make.
     """
-
-    def initialize(shape, dtype=None):
-        order = tuple(fan_in_axes) + tuple(fan_out_axes)
-        fan_in = math.prod(shape[a] for a in fan_in_axes)
-        fan_out = math.prod(shape[a] for a in fan_out_axes)
-        values = ops.reshape(initializer((fan_in, fan_out), dtype=dtype), tuple(shape[a] for a in order))
-        return ops.transpose(values, tuple(order.index(a) for a in range(len(shape))))
-
-    return initialize
+    if initializer.input_axes is not None and initializer.output_axes is not None:
+        return initializer
+    config = {**initializer.get_config(), "seed": initializer.seed,
+              "input_axes": list(fan_in_axes), "output_axes": list(fan_out_axes)}
+    return type(initializer).from_config(config)
 
 
 class EinsumDense(Layer):
@@ -237,8 +232,8 @@ class EinsumDense(Layer):
         self._input_ndim = len(input_shape)
         kernel_initializer = self.kernel_initializer
         if isinstance(kernel_initializer, initializers.VarianceScaling):
-            kernel_initializer = _fans_from_axes(kernel_initializer, shapes.kernel_input_axes,
-                                                 shapes.kernel_output_axes)
+            kernel_initializer = _with_einsum_fans(kernel_initializer, shapes.kernel_input_axes,
+                                                   shapes.kernel_output_axes)
         self.kernel = self.add_weight(
             name="kernel", shape=shapes.kernel_shape, initializer=kernel_initializer,
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
