@@ -143,7 +143,7 @@ def test_multi_output_training_logs_and_weights(backend):
     logs2 = model.evaluate(x, {"reg": y_reg, "cls": y_cls}, batch_size=64, verbose=0, return_dict=True)
     assert logs2["loss"] == pytest.approx(logs["loss"], rel=1e-5)
     with pytest.raises(ValueError, match="as many entries as the model has outputs"):
-        model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+        model.compile(optimizer="adam", loss=["mse", "sparse_categorical_crossentropy"], metrics=["mae"])
         model.evaluate(x, [y_reg, y_cls], verbose=0)
 
 

@@ -75,8 +75,12 @@ def test_compiles_once_per_shape(backend):
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, batch_size=16, epochs=3, verbose=0)
     assert model.trace_counts["train"] == 1
-    model.fit(x[:60], y[:60], batch_size=16, epochs=2, verbose=0)  # adds a last batch of 12
-    assert model.trace_counts["train"] == 2
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert model.trace_counts["train"] == 1
+    # New data of another size: at most one compilation for its full batches and one for
+    # its last batch of 12.
+    model.fit(x[:60], y[:60], batch_size=16, epochs=2, verbose=0)
+    assert model.trace_counts["train"] <= 3
     model.evaluate(x, y, batch_size=16, verbose=0)
     model.evaluate(x, y, batch_size=16, verbose=0)
     assert model.trace_counts["test"] == 1

@@ -26,7 +26,10 @@ _INPUT_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim")
 
 # Attributes the framework keeps on every layer; never scanned for sublayers.
 _UNTRACKED = frozenset(
-    {"_inbound_nodes", "_outbound_nodes", "_variables", "_losses", "_build_shapes_dict", "_input_kwargs"}
+    {
+        "_inbound_nodes", "_outbound_nodes", "_variables", "_losses", "_build_shapes_dict", "_input_kwargs",
+        "_functions", "trace_counts",
+    }
 )
 
 

@@ -370,9 +370,12 @@ class Trainer:
             return backend.convert_to_tensor(a, dtype=dtype)
 
         inputs_struct = getattr(self, "_inputs_struct", None)
-        if isinstance(batch, tuple) and isinstance(batch[0], dict) and isinstance(inputs_struct, (list, tuple)):
+        if isinstance(inputs_struct, (list, tuple)):
             # `{input_name: array}` for a Functional model whose inputs are a list.
-            batch = (data_adapter.align_inputs(batch[0], inputs_struct), *batch[1:])
+            if isinstance(batch, dict):
+                batch = data_adapter.align_inputs(batch, inputs_struct)
+            elif isinstance(batch, tuple) and isinstance(batch[0], dict):
+                batch = (data_adapter.align_inputs(batch[0], inputs_struct), *batch[1:])
         return tree.map_structure(convert, batch)
 
     # ------------------------------------------------------------------- fit
@@ -497,6 +500,8 @@ class Trainer:
 
     def _run_epoch(self, adapter, step_fn, multi_fn, state, callback_list, kind):
         """Runs one pass of steps; returns the final state and the last step's logs."""
+        if self._can_batch_on_device(adapter):
+            return self._run_epoch_on_device(adapter, step_fn, state, callback_list, kind)
         n = self.steps_per_execution if multi_fn is not None else 1
         needs_batch_logs = callback_list.needs_batch_logs_for(kind)
         begin = callback_list.on_train_batch_begin if kind == "train" else callback_list.on_test_batch_begin
@@ -530,6 +535,102 @@ class Trainer:
                         return state, step_logs
         finally:
             batches.close()
+        return state, step_logs
+
+    # ------------------------------------------- in-memory data on the device
+    #: In-memory data up to this many bytes is moved to the device once and batched there.
+    device_data_limit_bytes = 1 << 30
+
+    def _can_batch_on_device(self, adapter) -> bool:
+        if not isinstance(adapter, data_adapter.ArrayDataAdapter) or not self.jit_compile:
+            return False
+        if _distribution_active():
+            return False
+        leaves = [a for a in tree.flatten((adapter.x, adapter.y, adapter.sample_weight)) if a is not None]
+        if any(a.dtype.kind not in "biuf" for a in leaves):
+            return False
+        return sum(a.nbytes for a in leaves) <= self.device_data_limit_bytes
+
+    def _device_data(self, adapter):
+        """The adapter's arrays on the device, converted once (cached on the adapter)."""
+        cached = getattr(adapter, "_kerasish_device_data", None)
+        if cached is None or cached[0] is not kb.get():
+            data = self._to_backend((adapter.x, adapter.y, adapter.sample_weight))
+            cached = (kb.get(), data)
+            adapter._kerasish_device_data = cached
+        return cached[1]
+
+    def _indexed_function(self, kind: str, n_steps: int, batch_size: int):
+        """A compiled step (or `n_steps` fused steps) that slices its batch from the epoch's
+        data on the device: one call per step, with no host-to-device copy of the batch."""
+        key = (kind, "indexed", n_steps, batch_size)
+        if key in self._functions:
+            return self._functions[key]
+        backend = kb.get()
+        step = self._counted(kind, {"train": self.train_step, "test": self.test_step}[kind])
+        def at(data, start):
+            idx = backend.add(backend.arange(0, batch_size, 1, "int32"), start)
+            return tree.map_structure(lambda a: None if a is None else backend.take(a, idx, axis=0), data)
+
+        if n_steps == 1:
+            def fn(state, data, start):
+                return step(state, _without_nones(at(data, start)))
+        else:
+            def fn(state, data, start):
+                def body(carry, j):
+                    out, new_state = step(carry, _without_nones(at(data, backend.add(start, backend.multiply(j, batch_size)))))
+                    return new_state, out
+
+                final_state, outs = backend.scan(body, state, backend.arange(0, n_steps, 1, "int32"))
+                return tree.map_structure(lambda v: v[-1], outs), final_state
+
+        compiled = backend.jit(fn, donate_argnums=(0,))
+        self._functions[key] = compiled
+        return compiled
+
+    def _run_epoch_on_device(self, adapter, step_fn, state, callback_list, kind):
+        backend = kb.get()
+        batches = adapter.batch_indices()
+        order = np.concatenate(batches)
+        data = self._device_data(adapter)
+        if len(order) != adapter.num_samples or not np.array_equal(order, np.arange(adapter.num_samples)):
+            # One gather per epoch puts the samples in this epoch's order.
+            gather = self._functions.get(("gather",))
+            if gather is None:
+                gather = self._functions[("gather",)] = backend.jit(
+                    lambda d, i: tree.map_structure(lambda a: None if a is None else backend.take(a, i, axis=0), d)
+                )
+            data = gather(data, backend.convert_to_tensor(order.astype("int32")))
+        size = adapter.batch_size
+        n = self.steps_per_execution
+        needs_batch_logs = callback_list.needs_batch_logs_for(kind)
+        begin = callback_list.on_train_batch_begin if kind == "train" else callback_list.on_test_batch_begin
+        end = callback_list.on_train_batch_end if kind == "train" else callback_list.on_test_batch_end
+        starts = np.concatenate([[0], np.cumsum([len(b) for b in batches])])
+        step_logs, k = {}, 0
+        while k < len(batches):
+            if n > 1 and k + n <= len(batches) and all(len(b) == size for b in batches[k : k + n]):
+                done = n
+                call = lambda st, k=k: self._indexed_function(kind, n, size)(st, data, int(starts[k]))  # noqa: E731
+            elif len(batches[k]) == size:
+                done = 1
+                call = lambda st, k=k: self._indexed_function(kind, 1, size)(st, data, int(starts[k]))  # noqa: E731
+            else:
+                # A smaller batch (the last of a pass) goes the ordinary way.
+                done = 1
+                call = lambda st, k=k: step_fn(st, self._to_backend(adapter.get_batch(batches[k])))  # noqa: E731
+            if needs_batch_logs:
+                begin(k)
+            step_logs, state = call(state)
+            k += done
+            last = k - 1
+            if needs_batch_logs:
+                self._write_state(self._state_variables(kind), state)
+                end(last, _logs_to_floats(step_logs))
+            elif callback_list.wants_progress(last):
+                callback_list.on_progress(last, lambda logs=step_logs: _logs_to_floats(logs))
+            if self.stop_training and kind == "train":
+                break
         return state, step_logs
 
     # -------------------------------------------------------------- evaluate
@@ -751,6 +852,21 @@ def _should_eval(epoch: int, validation_freq) -> bool:
     if isinstance(validation_freq, int):
         return epoch % validation_freq == 0
     return epoch in validation_freq
+
+
+def _without_nones(batch):
+    """(x, y, None) -> (x, y): the batch as the steps unpack it."""
+    x, y, sample_weight = batch
+    return data_adapter.pack_x_y_sample_weight(x, y, sample_weight)
+
+
+def _distribution_active() -> bool:
+    try:
+        from kerasish import distribution
+    except ImportError:
+        return False
+    current = getattr(distribution, "distribution", None)
+    return callable(current) and current() is not None
 
 
 def _batch_size(batch) -> int:
