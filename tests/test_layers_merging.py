@@ -286,3 +286,36 @@ def test_merges_in_a_trained_functional_model(backend, rng):
     clone = type(model).from_config(model.get_config())
     clone.set_weights(model.get_weights())
     np.testing.assert_allclose(_np(clone(x)), _np(model(x)), rtol=1e-5, atol=1e-6)
+
+
+class _MaskedSum(keras.Layer):
+    """Sums over time, skipping masked steps (consumes the merged mask)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is not None:
+            inputs = ops.multiply(inputs, ops.expand_dims(ops.cast(mask, ops.dtype(inputs)), -1))
+        return ops.sum(inputs, axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
+@pytest.mark.parametrize("name", ["Maximum", "Multiply", "Concatenate"])
+def test_masked_merges_in_compiled_predict_and_fit(backend, name):
+    e1, e2 = _masked_embeddings()
+    i1, i2 = keras.Input((3,), dtype="int32"), keras.Input((3,), dtype="int32")
+    merged = getattr(layers, name)()([e1(i1), e2(i2)])
+    model = keras.Model([i1, i2], layers.Dense(1, kernel_initializer="ones")(_MaskedSum()(merged)))
+    eager = _np(model([TOKENS_1, TOKENS_2]))
+    # predict runs the compiled step (jit where the backend compiles): masks included.
+    np.testing.assert_allclose(model.predict([TOKENS_1, TOKENS_2], verbose=0), eager, rtol=1e-5)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-4), loss="mse")
+    history = model.fit([TOKENS_1, TOKENS_2], np.zeros((2, 1), "float32"), epochs=2, batch_size=2, verbose=0)
+    assert history.history["loss"][1] < history.history["loss"][0]
