@@ -62,7 +62,8 @@ def sequential_model():
 def functional_model():
     """A Functional model with a layer called twice and a nested Functional model."""
     inner_in = keras.Input(shape=(4,))
-    inner = keras.Model(inner_in, layers.Dense(3)(layers.Dense(6, activation="relu")(inner_in)), name="inner")
+    first, second = layers.Dense(6, activation="relu"), layers.Dense(3)
+    inner = keras.Model(inner_in, second(first(inner_in)), name="inner")
     inputs = keras.Input(shape=(4,))
     shared = layers.Dense(4, activation="tanh", name="shared")
     h = shared(inputs)

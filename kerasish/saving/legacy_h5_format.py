@@ -30,6 +30,7 @@ from kerasish.saving.loading import (
     WeightMismatchError,
     check_values,
     read_array,
+    reading,
 )
 from kerasish.saving.saving_lib import KERAS_VERSION, load_optimizer_state, rebuild_model
 
@@ -162,30 +163,27 @@ def save_model_to_hdf5(model, filepath: str, overwrite: bool = True, include_opt
 
 # ---------------------------------------------------------------- loading
 def _read_group(f, name: str, filepath: str):
-    try:
+    with reading(filepath, f"group {name!r}"):
+        if name not in f:
+            raise WeightsFileError(
+                f"{filepath!r} lists layer {name!r} in `layer_names` but has no group for it: the file is "
+                "incomplete or corrupt."
+            )
         return f[name]
-    except KeyError:
-        raise WeightsFileError(
-            f"{filepath!r} lists layer {name!r} in `layer_names` but has no group for it: the file is "
-            "incomplete or corrupt."
-        ) from None
-    except (OSError, RuntimeError, ValueError) as e:
-        raise WeightsFileError(
-            f"Could not read group {name!r} of {filepath!r}: the file is damaged (truncated or corrupt?). "
-            f"h5py said: {e}"
-        ) from e
 
 
 def _read_subset(group, filepath: str) -> list[np.ndarray]:
-    names = load_attributes_from_hdf5_group(group, "weight_names")
+    with reading(filepath, f"the weight names of {group.name!r}"):
+        names = load_attributes_from_hdf5_group(group, "weight_names")
+        present = set(group.keys())
     values = []
     for name in names:
-        if name not in group:
+        if name.split("/")[0] not in present:
             raise WeightsFileError(
                 f"{filepath!r}: group {group.name!r} lists weight {name!r} in `weight_names` but has no "
                 "dataset for it: the file is incomplete or corrupt."
             )
-        values.append(read_array(group[name], filepath, f"{group.name}/{name}"))
+        values.append(read_array(group, name, filepath))
     return values
 
 
@@ -215,10 +213,8 @@ def load_weights_from_hdf5_group(f, model, filepath: str, skip_mismatch: bool = 
     """
     report = LoadReport(filepath=filepath, format="keras2")
     staged = StagedAssignments()
-    try:
+    with reading(filepath, "`layer_names`"):
         layer_names = load_attributes_from_hdf5_group(f, "layer_names")
-    except (OSError, RuntimeError, ValueError) as e:
-        raise WeightsFileError(f"Could not read `layer_names` of {filepath!r} (corrupt file?): {e}") from e
     saved = {}
     for name in layer_names:
         values = _read_subset(_read_group(f, name, filepath), filepath)

@@ -8,7 +8,9 @@ the model raises an error and leaves the model exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -106,12 +108,25 @@ def check_values(owner: str, variables: list, values: list, where: str) -> None:
             )
 
 
-def read_array(dataset, filepath: str, name: str) -> np.ndarray:
-    """A dataset's data as a NumPy array; a clear error if the file is damaged there."""
+@contextlib.contextmanager
+def reading(filepath: str, what: str) -> Iterator[None]:
+    """Turns h5py's errors while reading `what` into a WeightsFileError naming the file.
+
+    A damaged file can fail anywhere (opening a group, listing it, reading data), and
+    h5py then raises OSError, KeyError, RuntimeError or ValueError with its own words.
+    """
     try:
-        return np.asarray(dataset[()])
+        yield
+    except (WeightsFileError, WeightMismatchError):
+        raise
     except (OSError, KeyError, RuntimeError, ValueError, TypeError) as e:
         raise WeightsFileError(
-            f"Could not read weight {name!r} from {filepath!r}: the file is damaged (truncated or "
-            f"corrupt?). h5py said: {e}"
+            f"Could not read {what} from {filepath!r}: the file is damaged (truncated or corrupt?). "
+            f"h5py said: {e}"
         ) from e
+
+
+def read_array(group, key: str, filepath: str) -> np.ndarray:
+    """The data of dataset `key` of `group` as a NumPy array; a clear error if the file is damaged there."""
+    with reading(filepath, f"weight {group.name}/{key}"):
+        return np.asarray(group[key][()])

@@ -12,7 +12,7 @@ import os
 
 from kerasish.saving import legacy_h5_format, saving_lib
 from kerasish.saving.file_utils import WeightsFileError, check_readable, open_h5, sniff
-from kerasish.saving.loading import LoadReport
+from kerasish.saving.loading import LoadReport, reading
 
 
 def save_model(model, filepath, overwrite: bool = True, zipped: bool | None = None, **kwargs) -> None:
@@ -147,7 +147,7 @@ def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = F
 
 def _weights_layout(f, path: str):
     """("keras2", group) or ("keras3", file) for an open HDF5 file of weights."""
-    try:
+    with reading(path, "its root group"):
         if "layer_names" in f.attrs:
             return "keras2", f
         if "model_weights" in f and "layer_names" in f["model_weights"].attrs:
@@ -155,8 +155,6 @@ def _weights_layout(f, path: str):
         if "vars" in f or "layers" in f or "_layer_checkpoint_dependencies" in f:
             return "keras3", f
         contents = sorted(f.keys())
-    except (OSError, RuntimeError, KeyError) as e:
-        raise WeightsFileError(f"Could not read {path!r}: the file is damaged (truncated or corrupt?): {e}") from e
     raise WeightsFileError(
         f"{path!r} is an HDF5 file but holds no Keras weights: expected Keras 3's layout (a `vars` group "
         "at the root, `layers/<name>/vars/<i>`) or Keras 2's (a `layer_names` attribute). It holds "

@@ -38,6 +38,7 @@ from kerasish.saving.loading import (
     WeightMismatchError,
     check_values,
     read_array,
+    reading,
 )
 from kerasish.saving.serialization import (
     CustomObjectScope,
@@ -213,21 +214,18 @@ class H5ReadEntry:
         self.path = _vars_path(path)
         self.filepath = filepath
         self.group = None
-        candidates = [self.path]
-        if "_layer_checkpoint_dependencies" in h5file:
-            # Files written by Keras 2.13 name the `layers` container this way.
-            candidates.append(self.path.replace("layers", "_layer_checkpoint_dependencies"))
-        for candidate in candidates:
-            try:
+        self._keys: list[str] = []
+        with reading(filepath, f"group {self.path!r}"):
+            candidates = [self.path]
+            if "_layer_checkpoint_dependencies" in h5file:
+                # Files written by Keras 2.13 name the `layers` container this way.
+                candidates.append(self.path.replace("layers", "_layer_checkpoint_dependencies"))
+            for candidate in candidates:
                 found = h5file.get(candidate)
-            except (OSError, KeyError, RuntimeError, ValueError) as e:
-                raise WeightsFileError(
-                    f"Could not read group {candidate!r} of {filepath!r}: the file is damaged (truncated or "
-                    f"corrupt?). h5py said: {e}"
-                ) from e
-            if found is not None and hasattr(found, "keys"):
-                self.path, self.group = candidate, found
-                break
+                if found is not None and hasattr(found, "keys"):
+                    self.path, self.group = candidate, found
+                    self._keys = list(found.keys())
+                    break
 
     @property
     def found(self) -> bool:
@@ -238,18 +236,18 @@ class H5ReadEntry:
         return f"{self.path!r} in {self.filepath!r}"
 
     def keys(self) -> list[str]:
-        return list(self.group.keys()) if self.group is not None else []
+        return list(self._keys)
 
     def __len__(self) -> int:
-        return len(self.group) if self.group is not None else 0
+        return len(self._keys)
 
     def __contains__(self, key) -> bool:
-        return self.group is not None and key in self.group
+        return key in self._keys
 
     def __getitem__(self, key: str) -> np.ndarray:
-        if key not in self:
-            raise WeightMismatchError(f"{self.where} has no weight {key!r} (it holds {self.keys()}).")
-        return read_array(self.group[key], self.filepath, f"{self.path}/{key}")
+        if key not in self._keys:
+            raise WeightMismatchError(f"{self.where} has no weight {key!r} (it holds {self._keys}).")
+        return read_array(self.group, key, self.filepath)
 
 
 # ---------------------------------------- default save/load of a layer's variables
@@ -380,13 +378,8 @@ def _vars_groups(h5file, filepath: str) -> list[str]:
         if (name == "vars" or name.endswith("/vars")) and hasattr(item, "keys") and len(item):
             found.append(name)
 
-    try:
+    with reading(filepath, "the list of its groups"):
         h5file.visititems(visit)
-    except (OSError, KeyError, RuntimeError, ValueError) as e:
-        raise WeightsFileError(
-            f"Could not list the contents of {filepath!r}: the file is damaged (truncated or corrupt?). "
-            f"h5py said: {e}"
-        ) from e
     return found
 
 
@@ -481,10 +474,22 @@ def load_weights_from_h5(model, h5file, filepath: str, skip_mismatch=False, by_n
 
 
 def open_archive(filepath: str) -> zipfile.ZipFile:
+    """The archive, after checking every member's checksum (a damaged archive is refused whole)."""
     try:
-        return zipfile.ZipFile(filepath, "r")
+        archive = zipfile.ZipFile(filepath, "r")
     except (zipfile.BadZipFile, OSError) as e:
         raise WeightsFileError(f"Could not read {filepath!r} as a .keras archive (a zip file): {e}") from e
+    try:
+        damaged = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        damaged = f"? ({e})"
+    if damaged is not None:
+        archive.close()
+        raise WeightsFileError(
+            f"The .keras archive {filepath!r} is damaged: member {damaged} fails its checksum "
+            "(truncated or corrupt file?)."
+        )
+    return archive
 
 
 def read_archive_member(archive: zipfile.ZipFile, name: str, filepath: str) -> bytes:
