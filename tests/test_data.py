@@ -423,6 +423,24 @@ def test_set_random_seed_repeats_a_whole_fit(backend):
     assert any(not np.array_equal(a, b) for a, b in zip(first, other))
 
 
+def test_steps_receive_batches_packed_as_in_keras(backend):
+    x, y = _data(n=8)
+    received = []
+
+    class Recording(keras.Sequential):
+        def predict_step(self, state, data):
+            received.append(type(data).__name__ if isinstance(data, (tuple, list, dict)) else "array")
+            return super().predict_step(state, data)
+
+    keras.utils.set_random_seed(0)
+    model = Recording([keras.Input((4,)), layers.Dense(3)])
+    model.compile("sgd", "mse", jit_compile=False)
+    model.predict(x, verbose=0)
+    model.predict(_batches(x, y, 4), verbose=0)
+    # `x` alone is handed over bare (not as `(x,)`); with targets, a tuple.
+    assert received == ["array", "tuple", "tuple"]
+
+
 def test_adapter_selection():
     x, y = _data()
     assert isinstance(data_adapter.get_data_adapter(x, y), data_adapter.ArrayDataAdapter)

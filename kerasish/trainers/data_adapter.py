@@ -45,9 +45,13 @@ def unpack_x_y_sample_weight(data):
 
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
-    """The tuple `fit` uses for a batch: `(x,)`, `(x, y)` or `(x, y, sample_weight)`."""
+    """A batch as `fit` hands it to `train_step`: `x`, `(x, y)` or `(x, y, sample_weight)`.
+
+    As in Keras, `x` alone is not wrapped in a tuple, unless it is a list or tuple
+    itself (several inputs), which becomes `(x,)` so that it cannot pass for `(x, y)`.
+    """
     if y is None:
-        return (x,)
+        return (x,) if isinstance(x, (list, tuple)) else x
     if sample_weight is None:
         return (x, y)
     return (x, y, sample_weight)

@@ -373,7 +373,7 @@ class Trainer:
         if isinstance(inputs_struct, (list, tuple)):
             # `{input_name: array}` for a Functional model whose inputs are a list.
             if isinstance(batch, dict):
-                batch = data_adapter.align_inputs(batch, inputs_struct)
+                batch = data_adapter.pack_x_y_sample_weight(data_adapter.align_inputs(batch, inputs_struct))
             elif isinstance(batch, tuple) and isinstance(batch[0], dict):
                 batch = (data_adapter.align_inputs(batch[0], inputs_struct), *batch[1:])
         return tree.map_structure(convert, batch)
