@@ -120,6 +120,17 @@ def test_a_correct_layer_passes(backend):
                    expected_num_trainable_weights=2)
 
 
+def unregistered_double(x):
+    return ops.multiply(x, 2.0)
+
+
+def test_custom_objects_reach_from_config(backend):
+    with pytest.raises(LayerTestError, match="could not find the function 'unregistered_double'"):
+        run_layer_test(keras.layers.Lambda, {"function": unregistered_double})
+    run_layer_test(keras.layers.Lambda, {"function": unregistered_double}, input_shape=(2, 3),
+                   custom_objects={"unregistered_double": unregistered_double})
+
+
 def test_config_only_without_inputs(backend):
     run_layer_test(Scale, {"factor": 2.0})
     with pytest.raises(LayerTestError, match="ForgetsRequiredArgument: config check failed. from_config"):

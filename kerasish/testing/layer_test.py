@@ -14,6 +14,7 @@ from kerasish.backend import tree
 from kerasish.backend.dtypes import is_float, standardize_dtype
 from kerasish.layers.layer import is_shape, map_shapes
 from kerasish.ops.symbolic import KerasTensor
+from kerasish.saving.serialization import CustomObjectScope
 
 
 class LayerTestError(AssertionError):
@@ -174,8 +175,8 @@ def run_layer_test(
         expected_num_losses: the number of `layer.losses` after the eager call.
         supports_masking: the expected value of `layer.supports_masking`.
         expected_mask_shape: the shape of `compute_mask(input_data)`.
-        custom_objects: classes and functions `from_config` may need (unused by the
-            rebuilt layer itself; given for symmetry with Keras).
+        custom_objects: classes and functions `from_config` may need (in scope while
+            layers are rebuilt from their configs).
         run_training_check: whether to run check 7.
         run_jit_check: whether to run check 6.
         rtol, atol: tolerances of the value comparisons.
@@ -200,7 +201,8 @@ def run_layer_test(
         _fail(layer_cls, "masking", f"Expected supports_masking={supports_masking}, found {layer.supports_masking}.")
     config = _json_round_trip(layer.get_config(), layer_cls)
     try:
-        revived = layer_cls.from_config(config)
+        with CustomObjectScope(custom_objects):
+            revived = layer_cls.from_config(config)
     except Exception as e:
         _fail(layer_cls, "config", f"from_config(get_config()) raised {type(e).__name__}: {e}")
     revived_config = _json_round_trip(revived.get_config(), layer_cls)
@@ -269,7 +271,8 @@ def run_layer_test(
                                      f"received {None if mask is None else tuple(ops.shape(mask))}.")
 
     # 5. config round trip on the same weights
-    rebuilt = layer_cls.from_config(_json_round_trip(layer.get_config(), layer_cls))
+    with CustomObjectScope(custom_objects):
+        rebuilt = layer_cls.from_config(_json_round_trip(layer.get_config(), layer_cls))
     rebuilt(input_data, **call_kwargs)
     try:
         rebuilt.set_weights(layer.get_weights())
