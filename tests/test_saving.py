@@ -147,6 +147,42 @@ def test_model_round_trip_then_training_continues(backend, tmp_path, kind, suffi
     assert loaded.evaluate(x, y, verbose=0, return_dict=True).keys() == {"loss", "mae"}
 
 
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_layer_shared_with_a_nested_model_stays_shared(backend, tmp_path, suffix):
+    shared = layers.Dense(4, name="shared")
+    inner_in = keras.Input(shape=(4,))
+    inner = keras.Model(inner_in, layers.Dense(2, name="post")(shared(inner_in)), name="inner")
+    inputs = keras.Input(shape=(4,))
+    model = keras.Model(inputs, inner(shared(inputs)), name="outer")
+    randomize(model)
+    model.save(tmp_path / f"m{suffix}")
+    loaded = keras.models.load_model(tmp_path / f"m{suffix}")
+    assert loaded.get_layer("shared") is loaded.get_layer("inner").get_layer("shared")
+    assert len(loaded.weights) == len(model.weights) == 4
+    assert_same_weights(model, loaded)
+    x, _ = data()
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_sequential_built_on_first_fit(backend, tmp_path, suffix):
+    x, y = data()
+    model = keras.Sequential([layers.Dense(5, activation="relu"), layers.Dense(3)])
+    compile_model(model)
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    model.save(tmp_path / f"m{suffix}")
+    loaded = keras.models.load_model(tmp_path / f"m{suffix}")
+    assert loaded.built
+    assert_same_weights(model, loaded)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_unbuilt_model_says_to_build_it(backend, tmp_path):
+    subclassed_model().save_weights(tmp_path / "t.weights.h5")
+    with pytest.raises(ValueError, match=r"Layer 'dense_\d+' \(not built.*call it on data"):
+        Tower().load_weights(tmp_path / "t.weights.h5")
+
+
 def test_load_model_without_compile(backend, tmp_path):
     model = sequential_model()
     compile_model(model)

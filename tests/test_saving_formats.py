@@ -287,6 +287,9 @@ def test_keras_archive_layout(backend, tmp_path):
     layout = h5_layout(tmp_path / "inner.weights.h5")
     assert {k: v for k, v in layout.items() if not k.startswith("optimizer")} == SEQUENTIAL_KERAS3
     assert layout["optimizer/vars/0"] == () and "optimizer/vars/2" not in layout
+    # Loading builds the optimizer; the saved, never-built one gives its iteration and rate.
+    loaded = keras.models.load_model(path)
+    assert loaded.optimizer.built and int(loaded.optimizer.iterations.numpy()) == 0
 
 
 def test_keras_archive_module_names(backend, tmp_path):

@@ -32,7 +32,13 @@ from kerasish.saving.loading import (
     read_array,
     reading,
 )
-from kerasish.saving.saving_lib import KERAS_VERSION, load_optimizer_state, rebuild_model
+from kerasish.saving.saving_lib import (
+    KERAS_VERSION,
+    json_default,
+    load_optimizer_state,
+    rebuild_model,
+)
+from kerasish.saving.serialization import ObjectSharingScope
 
 # An HDF5 object header holds at most this many bytes of attributes; longer name
 # lists are split over `name0`, `name1`, ... as Keras does.
@@ -137,10 +143,9 @@ def save_weights(model, filepath: str, overwrite: bool = True) -> None:
 
 def save_model_to_hdf5(model, filepath: str, overwrite: bool = True, include_optimizer: bool = True) -> None:
     """Writes a whole model to a legacy `.h5` file: config, training config, weights, optimizer state."""
-    from kerasish.saving.saving_lib import _json_default
-
     h5py = h5py_module()
-    model_config = {"class_name": type(model).__name__, "config": model.get_config()}
+    with ObjectSharingScope():  # a layer shared with a nested model is marked, and rebuilt once
+        model_config = {"class_name": type(model).__name__, "config": model.get_config()}
     build_config = model.get_build_config()
     if build_config:
         # Not in Keras's legacy files (where subclassed models cannot be reloaded);
@@ -151,9 +156,9 @@ def save_model_to_hdf5(model, filepath: str, overwrite: bool = True, include_opt
         with h5py.File(temp, "w") as f:
             f.attrs["keras_version"] = KERAS_VERSION
             f.attrs["backend"] = kb.get().name
-            f.attrs["model_config"] = json.dumps(model_config, default=_json_default).encode("utf8")
+            f.attrs["model_config"] = json.dumps(model_config, default=json_default).encode("utf8")
             if training_config is not None:
-                f.attrs["training_config"] = json.dumps(training_config, default=_json_default).encode("utf8")
+                f.attrs["training_config"] = json.dumps(training_config, default=json_default).encode("utf8")
             save_weights_to_hdf5_group(f.create_group("model_weights"), model)
             optimizer = getattr(model, "optimizer", None)
             if include_optimizer and optimizer is not None and optimizer.variables:

@@ -15,7 +15,7 @@ from kerasish.saving.file_utils import WeightsFileError, check_readable, open_h5
 from kerasish.saving.loading import LoadReport, reading
 
 
-def save_model(model, filepath, overwrite: bool = True, zipped: bool | None = None, **kwargs) -> None:
+def save_model(model, filepath: str | os.PathLike, overwrite: bool = True, zipped: bool | None = None, **kwargs) -> None:
     """Saves a model: `.keras` (Keras 3's zip archive) or `.h5` (Keras 2's legacy HDF5 file).
 
     Args:
@@ -46,7 +46,7 @@ def save_model(model, filepath, overwrite: bool = True, zipped: bool | None = No
         )
 
 
-def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
+def load_model(filepath: str | os.PathLike, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
     """Loads a model saved with `model.save()` (a `.keras` archive or a legacy `.h5` file).
 
     Args:
@@ -85,7 +85,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     )
 
 
-def save_weights(model, filepath, overwrite: bool = True, max_shard_size=None) -> None:
+def save_weights(model, filepath: str | os.PathLike, overwrite: bool = True, max_shard_size: float | None = None) -> None:
     """Saves the model's weights: `.weights.h5` in Keras 3's layout, `.h5` in Keras 2's.
 
     With Keras 3's layout, a compiled model's optimizer state is saved too (under
@@ -105,7 +105,9 @@ def save_weights(model, filepath, overwrite: bool = True, max_shard_size=None) -
         )
 
 
-def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = False, **kwargs) -> LoadReport:
+def load_weights(
+    model, filepath: str | os.PathLike, skip_mismatch: bool = False, by_name: bool = False, **kwargs
+) -> LoadReport:
     """Loads weights saved by `save_weights` (either layout) or `save` into `model`, all or nothing.
 
     Args:
@@ -113,7 +115,8 @@ def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = F
         filepath: a `.weights.h5`, `.h5` or `.keras` file; the layout is recognised from
             its content, not its name.
         skip_mismatch: leave layers whose saved weights do not fit (number or shapes)
-            unchanged, instead of raising.
+            unchanged, instead of raising. A layer is loaded whole or not at all (Keras
+            2's loader would load the weights of a layer that do fit).
         by_name: match layers by name (Keras 2's layout) or by their path in the file
             (Keras 3's layout, where layers are named by class) instead of requiring
             every layer to have its entry; unmatched layers are left unchanged.

@@ -58,12 +58,16 @@ KERAS_VERSION = "3.0.0"
 
 # ------------------------------------------------------------- the walk
 def obj_type(obj) -> str | None:
-    """Keras's kind of saveable object ("Layer", "Sequential", ...), or None for anything else."""
+    """Keras's kind of saveable object ("Layer", "Sequential", ...), or None for anything else.
+
+    Layers (models included) are walked into; the other kinds are leaves.
+    """
     from kerasish.layers.layer import Layer
     from kerasish.losses.loss import Loss
     from kerasish.metrics.metric import Metric
     from kerasish.models.functional import Functional
     from kerasish.models.sequential import Sequential
+    from kerasish.ops.operation import Operation
     from kerasish.optimizers.base_optimizer import Optimizer
 
     if isinstance(obj, Sequential):
@@ -78,6 +82,10 @@ def obj_type(obj) -> str | None:
         return "Optimizer"
     if isinstance(obj, Loss):
         return "Loss"
+    if isinstance(obj, Operation):
+        # Keras's operations are saveable objects too (with no state): they count when
+        # the objects of a container are numbered.
+        return "Operation"
     return None
 
 
@@ -129,8 +137,8 @@ def _join(path: str, name: str) -> str:
 def walk_saveables(root):
     """(path, object, kind) for every saveable reachable from `root`, each once, in Keras's order.
 
-    Layers are walked into; optimizers, metrics and losses are leaves (their state,
-    if any, is their own variables).
+    Layers are walked into; optimizers, metrics, losses and operations are leaves
+    (their state, if any, is their own variables).
     """
     visited: set[int] = set()
     stack = [("", root)]
@@ -322,7 +330,8 @@ def save_weights_only(model, filepath: str, overwrite: bool = True) -> None:
             save_state(model, f)
 
 
-def _json_default(value):
+def json_default(value):
+    """`json.dumps`'s fallback for configs: NumPy scalars and arrays as plain values."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -337,7 +346,7 @@ def config_json(model) -> str:
     """The model's config as Keras's `config.json` holds it (with build and compile configs)."""
     with ObjectSharingScope():
         config = serialize_keras_object(model)
-    return json.dumps(config, default=_json_default)
+    return json.dumps(config, default=json_default)
 
 
 def save_model(model, filepath: str, overwrite: bool = True) -> None:
