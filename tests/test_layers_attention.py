@@ -80,6 +80,38 @@ def random_weights(layer, rng, scale=0.5):
 
 QUERY_SHAPE, VALUE_SHAPE, KEY_SHAPE = (2, 4, 6), (2, 5, 3), (2, 5, 7)
 
+# Written by Keras 3.15 (`model.to_json()`): Masking -> MultiHeadAttention(2, 3), causal.
+KERAS_MHA_MODEL_JSON = (
+    "{\"module\": \"keras.src.models.functional\", \"class_name\": \"Functional\", \"config\": {\"name\": \"ke"
+    "ras_model\", \"trainable\": true, \"layers\": [{\"module\": \"keras.layers\", \"class_name\": \"InputLay"
+    "er\", \"config\": {\"batch_shape\": [null, 4, 6], \"dtype\": \"float32\", \"sparse\": false, \"ragged\": "
+    "false, \"name\": \"q\", \"optional\": false}, \"registered_name\": null, \"name\": \"q\", \"inbound_nodes"
+    "\": []}, {\"module\": \"keras.layers\", \"class_name\": \"Masking\", \"config\": {\"name\": \"masking\", \"t"
+    "rainable\": true, \"dtype\": {\"module\": \"keras\", \"class_name\": \"DTypePolicy\", \"config\": {\"name\""
+    ": \"float32\"}, \"registered_name\": null}, \"mask_value\": 0.0}, \"registered_name\": null, \"name\":"
+    " \"masking\", \"inbound_nodes\": [{\"args\": [{\"class_name\": \"__keras_tensor__\", \"config\": {\"shape"
+    "\": [null, 4, 6], \"dtype\": \"float32\", \"keras_history\": [\"q\", 0, 0]}}], \"kwargs\": {}}]}, {\"mod"
+    "ule\": \"keras.layers\", \"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 5, 3], \"d"
+    "type\": \"float32\", \"sparse\": false, \"ragged\": false, \"name\": \"v\", \"optional\": false}, \"regist"
+    "ered_name\": null, \"name\": \"v\", \"inbound_nodes\": []}, {\"module\": \"keras.layers\", \"class_name\""
+    ": \"MultiHeadAttention\", \"config\": {\"name\": \"mha\", \"trainable\": true, \"dtype\": {\"module\": \"ke"
+    "ras\", \"class_name\": \"DTypePolicy\", \"config\": {\"name\": \"float32\"}, \"registered_name\": null}, "
+    "\"num_heads\": 2, \"key_dim\": 3, \"value_dim\": 3, \"dropout\": 0.0, \"use_bias\": true, \"use_gate\": "
+    "false, \"output_shape\": null, \"attention_axes\": [1], \"sliding_window\": null, \"kernel_initiali"
+    "zer\": {\"module\": \"keras.initializers\", \"class_name\": \"GlorotUniform\", \"config\": {\"seed\": nul"
+    "l, \"input_axes\": null, \"output_axes\": null}, \"registered_name\": null}, \"bias_initializer\": {"
+    "\"module\": \"keras.initializers\", \"class_name\": \"Zeros\", \"config\": {}, \"registered_name\": null"
+    "}, \"kernel_regularizer\": null, \"bias_regularizer\": null, \"activity_regularizer\": null, \"kern"
+    "el_constraint\": null, \"bias_constraint\": null, \"seed\": null}, \"registered_name\": null, \"buil"
+    "d_config\": {\"shapes_dict\": {\"query_shape\": [null, 4, 6], \"value_shape\": [null, 5, 3]}}, \"nam"
+    "e\": \"mha\", \"inbound_nodes\": [{\"args\": [{\"class_name\": \"__keras_tensor__\", \"config\": {\"shape\""
+    ": [null, 4, 6], \"dtype\": \"float32\", \"keras_history\": [\"masking\", 0, 0]}}, {\"class_name\": \"__"
+    "keras_tensor__\", \"config\": {\"shape\": [null, 5, 3], \"dtype\": \"float32\", \"keras_history\": [\"v\""
+    ", 0, 0]}}], \"kwargs\": {\"use_causal_mask\": true}}]}], \"input_layers\": [[\"q\", 0, 0], [\"v\", 0, "
+    "0]], \"output_layers\": [\"mha\", 0, 0]}, \"registered_name\": \"Functional\", \"build_config\": {\"inp"
+    "ut_shape\": null}, \"compile_config\": {}}"
+)
+
 
 # ------------------------------------------------------- MultiHeadAttention
 def test_mha_hand_picked_single_head(backend):
@@ -259,45 +291,70 @@ def test_mha_stateless_call_under_jit(backend, rng):
                                to_np(layer(query, value)), rtol=1e-5, atol=1e-6)
 
 
-def _mha_forward_and_grads(query, value, weights, direction, masks):
+def _forward_and_grads(make_layer, as_call, tensors, weights, direction, **call_kwargs):
+    """(weights, output, weight gradients, input gradients) of sum(output * direction), jitted."""
     keras.utils.clear_session()
-    layer = layers.MultiHeadAttention(num_heads=2, key_dim=3)
-    layer(query, value)
+    layer = make_layer()
+    layer(*as_call(tensors), **call_kwargs)
     if weights is None:
-        weights = layer.get_weights()
+        weights = [w + 0.3 for w in layer.get_weights()]
     layer.set_weights(weights)
     b = kb.get()
     non_trainable = [v.value for v in layer.non_trainable_variables]
 
     def objective(params):
-        tv, q, v = params
-        out, _ = layer.stateless_call(tv, non_trainable, q, v, **masks)
+        tv, xs = params
+        out, _ = layer.stateless_call(tv, non_trainable, *as_call(xs), **call_kwargs)
         return ops.sum(ops.multiply(out, direction)), out
 
-    params = ([v.value for v in layer.trainable_variables], b.convert_to_tensor(query), b.convert_to_tensor(value))
-    (_, out), (g_weights, g_query, g_value) = b.jit(b.value_and_grad(objective, has_aux=True))(params)
-    return weights, to_np(out), [to_np(g) for g in g_weights], to_np(g_query), to_np(g_value)
+    params = ([v.value for v in layer.trainable_variables], [b.convert_to_tensor(x) for x in tensors])
+    (_, out), (g_weights, g_inputs) = b.jit(b.value_and_grad(objective, has_aux=True))(params)
+    return weights, to_np(out), [to_np(g) for g in g_weights], [to_np(g) for g in g_inputs]
 
 
-def test_mha_jax_matches_numpy_outputs_and_gradients(rng):
+def _as_arguments(xs):
+    return list(xs)
+
+
+def _as_list(xs):
+    return ([*xs],)
+
+
+CONSISTENCY_CASES = {
+    "mha_masked_causal": (
+        lambda: layers.MultiHeadAttention(num_heads=2, key_dim=3), _as_arguments,
+        [QUERY_SHAPE, VALUE_SHAPE], QUERY_SHAPE,
+        {"query_mask": np.array([[1, 1, 1, 0], [1, 1, 1, 1]], bool),
+         "value_mask": np.array([[1, 1, 0, 1, 1], [1, 1, 1, 1, 0]], bool), "use_causal_mask": True},
+    ),
+    "attention_dot_scaled": (
+        lambda: layers.Attention(use_scale=True), _as_list, [(2, 4, 3), (2, 5, 2), (2, 5, 3)], (2, 4, 2),
+        {"mask": [None, np.array([[1, 1, 0, 1, 1], [1, 1, 1, 1, 0]], bool)]},
+    ),
+    "attention_concat_causal": (
+        lambda: layers.Attention(use_scale=True, score_mode="concat"), _as_list, [(2, 4, 3), (2, 5, 3)], (2, 4, 3),
+        {"use_causal_mask": True},
+    ),
+    "additive": (lambda: layers.AdditiveAttention(), _as_list, [(2, 4, 3), (2, 5, 2), (2, 5, 3)], (2, 4, 2), {}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONSISTENCY_CASES))
+def test_jax_matches_numpy_outputs_and_gradients(rng, case):
     if not {"jax", "numpy"} <= set(kb.available_backends()):
         pytest.skip("needs both the jax and the numpy backends")
-    query = rng.normal(size=QUERY_SHAPE).astype("float32")
-    value = rng.normal(size=VALUE_SHAPE).astype("float32")
-    direction = rng.normal(size=QUERY_SHAPE).astype("float32")
-    masks = {"query_mask": np.array([[1, 1, 1, 0], [1, 1, 1, 1]], bool),
-             "value_mask": np.array([[1, 1, 0, 1, 1], [1, 1, 1, 1, 0]], bool), "use_causal_mask": True}
+    make_layer, as_call, shapes, out_shape, call_kwargs = CONSISTENCY_CASES[case]
+    tensors = [rng.normal(size=shape).astype("float32") for shape in shapes]
+    direction = rng.normal(size=out_shape).astype("float32")
     with kb.use_backend("numpy"):
-        weights, out_np, gw_np, gq_np, gv_np = _mha_forward_and_grads(query, value, None, direction, masks)
+        weights, out_np, gw_np, gx_np = _forward_and_grads(make_layer, as_call, tensors, None, direction, **call_kwargs)
     with kb.use_backend("jax"):
-        _, out_jx, gw_jx, gq_jx, gv_jx = _mha_forward_and_grads(query, value, weights, direction, masks)
+        _, out_jx, gw_jx, gx_jx = _forward_and_grads(make_layer, as_call, tensors, weights, direction, **call_kwargs)
     np.testing.assert_allclose(out_jx, out_np, rtol=2e-5, atol=2e-6)
-    np.testing.assert_allclose(gq_jx, gq_np, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(gv_jx, gv_np, rtol=1e-4, atol=1e-5)
-    assert len(gw_np) == 8
-    for a, c in zip(gw_jx, gw_np):
+    assert len(gw_np) == len(weights) and len(gx_np) == len(tensors)
+    for a, c in zip(gw_jx + gx_jx, gw_np + gx_np):
+        assert np.abs(c).max() > 0
         np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-5)
-    assert np.abs(gq_np).max() > 0 and np.abs(gv_np).max() > 0
 
 
 def test_mha_symbolic_shapes_and_config(backend):
@@ -325,31 +382,25 @@ def test_mha_symbolic_shapes_and_config(backend):
     layers.MultiHeadAttention.from_config({**config, "use_gate": False, "sliding_window": None})
 
 
-def test_functional_model_with_attention_layers_trains(backend):
-    # One small model holds the three layers, so that one compiled step covers them.
+def test_mha_functional_model_trains(backend):
     keras.utils.set_random_seed(3)
     rng = np.random.default_rng(0)
     query = rng.normal(size=(48, 4, 3)).astype("float32")
     value = rng.normal(size=(48, 5, 3)).astype("float32")
     target = value.mean(axis=1).sum(-1, keepdims=True).astype("float32")
     query_in, value_in = keras.Input(shape=(4, 3), name="query"), keras.Input(shape=(5, 3), name="value")
-    mha = layers.MultiHeadAttention(num_heads=2, key_dim=4, dropout=0.1, seed=3)
-    attended = mha(query_in, value_in, use_causal_mask=True)
-    dot, dot_scores = layers.Attention(use_scale=True, score_mode="concat")([query_in, value_in],
-                                                                             return_attention_scores=True)
-    assert dot.shape == (None, 4, 3) and dot_scores.shape == (None, 4, 5)
-    additive = layers.AdditiveAttention(dropout=0.1, seed=4)([query_in, value_in])
-    merged = layers.Add()([attended, dot, additive])
-    output = layers.Dense(1)(layers.Flatten()(merged))
-    model = keras.Model([query_in, value_in], output)
+    attended = layers.MultiHeadAttention(num_heads=2, key_dim=4, dropout=0.1, seed=3)(
+        query_in, value_in, use_causal_mask=True
+    )
+    model = keras.Model([query_in, value_in], layers.Dense(1)(layers.Flatten()(attended)))
     model.compile(optimizer=keras.optimizers.Adam(0.02), loss="mse")
     losses = model.fit([query, value], target, epochs=6, batch_size=16, verbose=0).history["loss"]
     assert losses[-1] < 0.5 * losses[0]
-    assert model.count_params() == (3 * 8 + 8) * 3 + (8 * 3 + 3) + 2 + 3 + (12 + 1)
+    assert model.count_params() == (3 * 8 + 8) * 3 + (8 * 3 + 3) + (12 + 1)
 
     clone = keras.models.Functional.from_config(model.get_config())
     clone.set_weights(model.get_weights())
-    np.testing.assert_allclose(to_np(clone([query[:4], value[:4]])), to_np(model([query[:4], value[:4]])),
+    np.testing.assert_allclose(to_np(clone([query[:2], value[:2]])), to_np(model([query[:2], value[:2]])),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -372,6 +423,25 @@ def test_mha_takes_masks_from_the_graph(backend, rng):
     np.testing.assert_allclose(to_np(got_scores), to_np(want_scores), rtol=1e-6)
     np.testing.assert_array_equal(to_np(got_scores)[1, :, :, 2:], 0.0)
     assert mha.compute_mask(None, [query_mask, value_mask]) is query_mask
+
+
+def test_mha_loads_a_keras_model_config(backend, rng):
+    model = keras.models.model_from_json(KERAS_MHA_MODEL_JSON)
+    mha = model.get_layer("mha")
+    assert [(w.path, tuple(w.shape)) for w in mha.weights] == [
+        ("query/kernel", (6, 2, 3)), ("query/bias", (2, 3)), ("key/kernel", (3, 2, 3)), ("key/bias", (2, 3)),
+        ("value/kernel", (3, 2, 3)), ("value/bias", (2, 3)),
+        ("attention_output/kernel", (2, 3, 6)), ("attention_output/bias", (6,)),
+    ]
+    weights = random_weights(mha, rng)
+    model.set_weights(weights)
+    query = rng.normal(size=QUERY_SHAPE).astype("float32")
+    value = rng.normal(size=VALUE_SHAPE).astype("float32")
+    query[1, 2] = 0.0
+    # The Masking layer's mask reaches the query mask; the call's causal flag was saved.
+    mask = np.any(query != 0, -1)[:, :, None] & np.tril(np.ones((4, 5), bool))[None]
+    want, _ = np_mha(query, value, value, weights, 2, 3, mask=mask)
+    np.testing.assert_allclose(to_np(model([query, value])), want, rtol=1e-5, atol=1e-5)
 
 
 def test_mha_bad_arguments_and_inputs(backend):
@@ -500,6 +570,22 @@ def test_attention_dropout_only_while_training(backend, rng):
     # Kept weights are scaled by 1 / (1 - rate), and the output uses the dropped weights.
     np.testing.assert_allclose(dropped[kept], 2 * inference[kept], rtol=1e-5)
     np.testing.assert_allclose(to_np(out), dropped @ value, rtol=1e-5, atol=1e-6)
+
+
+def test_attention_layers_in_a_functional_model(backend, rng):
+    query, value, key, _, _ = _attention_inputs(rng)
+    query_in, value_in, key_in = keras.Input(shape=(4, 3)), keras.Input(shape=(5, 2)), keras.Input(shape=(5, 3))
+    dot, dot_scores = layers.Attention(use_scale=True, score_mode="concat")(
+        [query_in, value_in, key_in], return_attention_scores=True
+    )
+    assert dot.shape == (None, 4, 2) and dot_scores.shape == (None, 4, 5)
+    additive = layers.AdditiveAttention(dropout=0.1, seed=4)([query_in, value_in, key_in])
+    model = keras.Model([query_in, value_in, key_in], [dot, dot_scores, additive])
+    model.set_weights(random_weights(model, rng))
+    clone = keras.models.Functional.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    for got, want in zip(clone([query, value, key]), model([query, value, key])):
+        np.testing.assert_allclose(to_np(got), to_np(want), rtol=1e-6)
 
 
 def test_attention_takes_masks_from_the_graph(backend, rng):
