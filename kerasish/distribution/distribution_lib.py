@@ -129,15 +129,14 @@ class DeviceMesh:
         names = [_device_name(d) for d in (list_devices() if devices is None else np.asarray(devices, dtype=object).flat)]
         size = math.prod(shape)
         if size != len(names):
-            backend = kb.get()
-            have = backend.devices(None)
-            raise ValueError(
-                f"A mesh of shape {shape} needs {size} devices. Received {len(names)}: {names}"
-                + (
-                    f" (the {backend.name!r} backend has {len(have)}: {', '.join(have)})"
-                    if devices is None
-                    else ""
+            if devices is None:
+                backend = kb.get()
+                raise ValueError(
+                    f"A mesh of shape {shape} needs {size} devices, but the {backend.name!r} backend "
+                    f"has {len(names)}: {', '.join(names)}. Received: shape={shape}"
                 )
+            raise ValueError(
+                f"A mesh of shape {shape} needs {size} devices. Received {len(names)}: devices={names}"
             )
         _check_devices(names)
         self._shape = tuple(int(d) for d in shape)
