@@ -33,9 +33,14 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
+                 lora_alpha=None, quantization_config=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         _check_positive_int("units", units, "Dense")
+        for name, value in (("lora_rank", lora_rank), ("lora_alpha", lora_alpha), ("quantization_config", quantization_config)):
+            # Keras 3 writes these into every Dense config; only their "off" value is supported.
+            if value is not None:
+                raise ValueError(f"Dense layer: `{name}` is not supported by kerasish. Received: {name}={value!r}")
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias

@@ -101,6 +101,15 @@ class Model(Trainer, Layer):
             self.built = False
             raise
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A model from its config; a Functional config (layers and their graph) gives a Functional model."""
+        if cls is Model and isinstance(config, dict) and "layers" in config and "input_layers" in config:
+            from kerasish.models.functional import Functional
+
+            return Functional.from_config(config, custom_objects=custom_objects)
+        return super().from_config(config)
+
     def to_json(self, **kwargs) -> str:
         """The model's architecture (no weights) as JSON; `model_from_json` rebuilds it."""
         import json
