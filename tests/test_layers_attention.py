@@ -146,6 +146,11 @@ def test_mha_weights_match_keras_layout(backend):
         ("value/kernel", (3, 3, 4)), ("value/bias", (3, 4)),
         ("attention_output/kernel", (3, 4, 5)), ("attention_output/bias", (5,)),
     ]
+    assert layer.get_build_config() == {
+        "shapes_dict": {"query_shape": QUERY_SHAPE, "value_shape": VALUE_SHAPE, "key_shape": KEY_SHAPE}
+    }
+    # Each projection has its own copy of the initializer, as in Keras.
+    assert layer.query_dense.kernel_initializer is not layer.key_dense.kernel_initializer
     assert layer.query_dense.equation == "abc,cde->abde"
     assert layer.output_dense.equation == "abcd,cde->abe"
     assert layer.count_params() == 36 + 6 + 42 + 6 + 36 + 12 + 60 + 5

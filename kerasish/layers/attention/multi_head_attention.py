@@ -309,6 +309,10 @@ class MultiHeadAttention(Layer):
         """
         query_shape = tuple(query_shape)
         value_shape = tuple(value_shape)
+        # Recorded as Keras records them (`get_build_config`): the shapes given, no more.
+        self._build_shapes_dict = {"query_shape": query_shape, "value_shape": value_shape}
+        if key_shape is not None:
+            self._build_shapes_dict["key_shape"] = tuple(key_shape)
         key_shape = value_shape if key_shape is None else tuple(key_shape)
         self._check_shapes(query_shape, value_shape, key_shape)
         rank = len(query_shape)
@@ -391,9 +395,7 @@ class MultiHeadAttention(Layer):
     def _maybe_build(self, args) -> None:
         if self.built or not args:
             return
-        shapes = {f"{name}_shape": tuple(ops.shape(x)) for name, x in zip(_TENSOR_ARGUMENTS, args)}
-        self._build_shapes_dict = shapes
-        self.build(**shapes)
+        self.build(**{f"{name}_shape": tuple(ops.shape(x)) for name, x in zip(_TENSOR_ARGUMENTS, args)})
         self.built = True
 
     def _convert_inputs(self, args):
@@ -413,9 +415,7 @@ class MultiHeadAttention(Layer):
                 f"MultiHeadAttention layer {self.name!r}: a build config must hold `shapes_dict` "
                 f"(query_shape, value_shape, key_shape). Received: {config!r}"
             )
-        shapes = {k: tuple(v) for k, v in config["shapes_dict"].items() if v is not None}
-        self._build_shapes_dict = shapes
-        self.build(**shapes)
+        self.build(**{k: tuple(v) for k, v in config["shapes_dict"].items() if v is not None})
         self.built = True
 
     def _call_with_mask(self, args, kwargs, mask):
