@@ -346,6 +346,11 @@ WORKER = textwrap.dedent(
         import jax
 
         RESULTS["devices"] = D.list_devices()
+        RESULTS["from_jax_devices"] = D.DataParallel(devices=jax.devices()[:2]).device_mesh.devices.tolist()
+        try:  # too late: JAX is already running
+            D.initialize("127.0.0.1:1", num_processes=2, process_id=0)
+        except RuntimeError as e:
+            RESULTS["late_initialize"] = str(e)
         RESULTS["reference"] = train()[1]
         data_parallel = D.DataParallel()
         model, RESULTS["data_parallel"] = train(data_parallel)
@@ -389,6 +394,19 @@ WORKER = textwrap.dedent(
         RESULTS["data_parallel_shardings"] = shardings(model)
         model, RESULTS["model_parallel"] = train(model_parallel((2, 2)))
         RESULTS["model_parallel_shardings"] = shardings(model)
+
+        # auto_shard_dataset=False: each process is given its own half of every batch of 16.
+        process = jax.process_index()
+        rows = np.concatenate([np.arange(16 * k + 8 * process, 16 * k + 8 * process + 8) for k in range(6)])
+        with D.DataParallel(auto_shard_dataset=False).scope():
+            model = build()
+            model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            history = model.fit(X[rows], Y[rows], batch_size=8, epochs=2, shuffle=False, verbose=0).history
+            evaluation = model.evaluate(X[rows], Y[rows], batch_size=8, verbose=0, return_dict=True)
+            RESULTS["local_predict"] = error_of(lambda: model.predict(X[rows], batch_size=8, verbose=0))
+        RESULTS["data_parallel_local"] = {
+            "loss": history["loss"], "evaluate": evaluation, "weights": [w.tolist() for w in model.get_weights()],
+        }
 
 
     if sys.argv[1] == "multi":
@@ -452,6 +470,8 @@ def test_data_and_model_parallel_training_match_one_device(count, tmp_path):
     )
     results = _results(done.stdout, done.stderr, done.returncode)
     assert results["devices"] == [f"cpu:{i}" for i in range(count)]
+    assert "must run once per process, before anything uses the JAX backend" in results["late_initialize"]
+    assert results["from_jax_devices"] == ["cpu:0", "cpu:1"]
     reference = results["reference"]
     assert reference["data_devices"] == [1, 1]
 
@@ -529,3 +549,12 @@ def test_two_processes_train_data_parallel_as_one(tmp_path):
     for path, (spec, devices) in first["data_parallel_shardings"].items():
         assert devices == 4 and set(spec) <= {None}, (path, spec)
     _assert_model_parallel_shardings(first["model_parallel_shardings"], 2, 4)
+
+    # Each process given its own part of every batch: the same training as one device.
+    for local in (first["data_parallel_local"], second["data_parallel_local"]):
+        np.testing.assert_allclose(local["loss"], first["reference"]["loss"], **TOLERANCE)
+        for name, value in first["reference"]["evaluate"].items():
+            np.testing.assert_allclose(local["evaluate"][name], value, **TOLERANCE)
+        for a, b in zip(local["weights"], first["reference"]["weights"]):
+            np.testing.assert_allclose(np.array(a), np.array(b), **TOLERANCE)
+    assert "predict over 2 processes needs auto_shard_dataset=True" in first["local_predict"]

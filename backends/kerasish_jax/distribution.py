@@ -72,7 +72,7 @@ def initialize_distributed(
         )
     except RuntimeError as e:
         raise RuntimeError(
-            f"jax.distributed.initialize failed: {e}. kerasish.distribution.initialize() must run "
+            f"jax.distributed.initialize failed: {str(e).rstrip('.')}. kerasish.distribution.initialize() must run "
             "once per process, before anything uses the JAX backend (listing devices, creating "
             "variables or models)."
         ) from e

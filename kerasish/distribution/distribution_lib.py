@@ -717,3 +717,15 @@ def keep_layouts(values: list, variables: Sequence[Any]) -> list:
         value if variable._layout is None else backend.distribute_tensor(value, variable._layout)
         for value, variable in zip(values, variables)
     ]
+
+
+def check_predict() -> None:
+    """Raises if `predict` cannot give each process its outputs under the current distribution."""
+    current = _current
+    if current is not None and current._is_multi_process and not current._auto_shard_dataset:
+        raise ValueError(
+            f"predict over {current._num_process} processes needs auto_shard_dataset=True (every "
+            "process given the whole data, and given back all of the outputs); with each process "
+            f"given its own part, its outputs are not gathered back to it. Received: {current!r} "
+            "with auto_shard_dataset=False"
+        )

@@ -712,6 +712,7 @@ class Trainer:
         """
         if x is None:
             raise ValueError("`predict` needs data: received x=None.")
+        distribution_lib.check_predict()
         adapter = data_adapter.get_data_adapter(x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False)
         try:
             self._ensure_built(data_adapter.unpack_x_y_sample_weight(adapter.first_batch())[0])
