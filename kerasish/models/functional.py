@@ -6,7 +6,7 @@ from kerasish.backend import tree
 from kerasish.layers.input_layer import InputLayer
 from kerasish.layers.layer import Layer
 from kerasish.models.model import Model
-from kerasish.ops.operation import Node
+from kerasish.ops.operation import FunctionOperation, Node
 from kerasish.ops.symbolic import KerasTensor
 from kerasish.saving import serialization
 
@@ -22,6 +22,25 @@ def _check_tensors(structure, what):
                 f"layer calls). Received: {t!r} (of type {type(t).__name__})"
             )
     return flat
+
+
+def _deserialize_operation(config):
+    """A `kerasish.ops` function recorded in a Keras config ("keras.src.ops.numpy" Add, ...)."""
+    module = config.get("module") or "" if isinstance(config, dict) else ""
+    if not (module.startswith("keras.src.ops") or module.startswith("kerasish.ops") or module.startswith("keras.ops")):
+        return None
+    from kerasish import ops
+    from kerasish.utils.naming import to_snake_case
+
+    name = to_snake_case(config["class_name"])
+    fn = getattr(ops, name, None)
+    if fn is None:
+        raise ValueError(
+            f"The config holds the operation {config['class_name']!r} ({module}), which kerasish.ops does not have."
+        )
+    op = FunctionOperation(getattr(fn, "__wrapped__", fn), name)
+    op.name = config.get("name") or config.get("config", {}).get("name") or op.name
+    return op
 
 
 def _producing_node(tensor: KerasTensor) -> Node:
@@ -243,8 +262,14 @@ class Functional(Model):
             return serialization.serialize_keras_object(x)
 
         layer_configs = []
-        for op in self.layers:
-            config = serialization.serialize_keras_object(op)
+        for op in self._operations:
+            if isinstance(op, FunctionOperation):
+                # A `kerasish.ops` call in the graph, written as Keras writes its operations.
+                module = op.fn.__module__.replace("kerasish.ops", "keras.src.ops")
+                config = {"module": module, "class_name": type(op).__name__, "config": {"name": op.name},
+                          "registered_name": None}
+            else:
+                config = serialization.serialize_keras_object(op)
             config["name"] = op.name
             nodes = []
             for node in op._inbound_nodes:
@@ -281,7 +306,9 @@ class Functional(Model):
         pending = []
         for layer_config in config["layers"]:
             name = layer_config.get("name") or layer_config.get("config", {}).get("name")
-            layer = layers_module.deserialize(layer_config, custom_objects=custom_objects)
+            layer = _deserialize_operation(layer_config) or layers_module.deserialize(
+                layer_config, custom_objects=custom_objects
+            )
             created[name] = layer
             pending.append((layer, list(layer_config.get("inbound_nodes", []))))
         outputs_of: dict[str, list] = {name: [] for name in created}
