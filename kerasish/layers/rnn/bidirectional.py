@@ -74,6 +74,8 @@ class Bidirectional(Layer):
                     f"Received: layer={layer!r}"
                 )
         super().__init__(**kwargs)
+        # The constructor's arguments hold layers; kept there they would be tracked as sublayers.
+        self._auto_config = None
         self.forward_layer = _renamed_copy(layer, "forward_")
         if backward_layer is None:
             self.backward_layer = _renamed_copy(layer, "backward_", go_backwards=not layer.go_backwards)

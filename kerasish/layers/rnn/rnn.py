@@ -79,6 +79,8 @@ class RNN(Layer):
         if kwargs.pop("time_major", False):
             raise ValueError(f"{type(self).__name__}: `time_major=True` is not supported; inputs are batch-major.")
         super().__init__(**kwargs)
+        # The constructor's arguments hold layers; kept there they would be tracked as sublayers.
+        self._auto_config = None
         values = dict(zip(_FLAGS, (return_sequences, return_state, go_backwards, stateful, unroll, zero_output_for_mask)))
         for name, value in values.items():
             if not isinstance(value, (bool, np.bool_)):
@@ -87,7 +89,8 @@ class RNN(Layer):
         self.cell = cell
         self.supports_masking = True
         self.states = None
-        self._min_input_ndim = 3
+        if self._input_ndim is None:
+            self._min_input_ndim = 3
         state_size = cell.state_size
         self.single_state = isinstance(state_size, int)
         self.state_size = [state_size] if self.single_state else list(state_size)

@@ -42,6 +42,8 @@ class StackedRNNCells(Layer):
 
     def __init__(self, cells, **kwargs):
         super().__init__(**kwargs)
+        # The constructor's arguments hold layers; kept there they would be tracked as sublayers.
+        self._auto_config = None
         if not isinstance(cells, (list, tuple)) or not cells:
             raise ValueError(f"StackedRNNCells: argument `cells` must be a non-empty list of cells. Received: {cells!r}")
         for cell in cells:

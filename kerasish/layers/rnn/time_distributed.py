@@ -38,6 +38,8 @@ class TimeDistributed(Layer):
                 f"Please initialize `TimeDistributed` layer with a `Layer` instance. Received: layer={layer!r}"
             )
         super().__init__(**kwargs)
+        # The constructor's arguments hold layers; kept there they would be tracked as sublayers.
+        self._auto_config = None
         self.layer = layer
         self.supports_masking = True
 
