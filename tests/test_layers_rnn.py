@@ -292,6 +292,8 @@ def test_bad_arguments_are_refused(backend):
         layers.TimeDistributed(layers.Dense(2))(np.zeros((2, 3), "float32"))
     with pytest.raises(ValueError, match="batch size must be known"):
         layers.LSTM(2, stateful=True)(keras.Input((3, 4)))
+    with pytest.raises(ValueError, match="cannot unroll an RNN whose time dimension is undefined"):
+        layers.GRU(2, unroll=True)(keras.Input((None, 4)))
 
 
 # -------------------------------------------------------------------- state
@@ -330,6 +332,18 @@ def test_stateful_state_is_returned_by_stateless_call(backend):
     paths = [v.path for v in layer.non_trainable_variables]
     h_index = paths.index(layer.states[0].path)
     np.testing.assert_allclose(_np(new_non_trainable[h_index]), _np(out), rtol=RTOL)
+
+
+def test_stateful_model_fits_and_keeps_its_state(backend):
+    rng = np.random.default_rng(17)
+    x = rng.normal(size=(8, 5, 3)).astype("float32")
+    model = keras.Sequential([keras.Input((5, 3), batch_size=4), layers.GRU(4, stateful=True), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, x[:, -1, :1], batch_size=4, epochs=1, shuffle=False, verbose=0)
+    gru = model.layers[0]
+    assert np.abs(gru.states[0].numpy()).sum() > 0  # the last batch's final state, written back
+    gru.reset_states()
+    assert np.abs(gru.states[0].numpy()).sum() == 0
 
 
 def test_initial_state_from_another_layer_in_a_functional_model(backend):

@@ -13,6 +13,7 @@ from kerasish.backend import tree
 from kerasish.layers.layer import Layer
 from kerasish.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from kerasish.layers.rnn.stacked_rnn_cells import StackedRNNCells, check_cell
+from kerasish.ops.symbolic import in_shape_inference
 from kerasish.variables import StatelessScope, Variable, in_stateless_scope
 
 _FLAGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
@@ -37,7 +38,8 @@ class RNN(Layer):
             batch (in non-trainable variables; the batch size must be fixed). Reset
             them with `reset_state()`.
         unroll: accepted for compatibility. The loop is always one `scan` (JAX compiles
-            a loop, never an unrolled graph); the time axis must still be known.
+            a loop, never an unrolled graph); as in Keras, the number of time steps must
+            be known.
         zero_output_for_mask: masked steps output zeros instead of the previous output
             (only the returned sequence and last output; states always carry over).
 
@@ -144,6 +146,11 @@ class RNN(Layer):
     # ----------------------------------------------------------------- build
     def build(self, sequences_shape, initial_state_shape=None) -> None:
         shape = self._check_sequences_shape(sequences_shape)
+        if self.unroll and shape[1] is None:
+            raise ValueError(
+                f"Layer {self.name!r} ({type(self).__name__}): cannot unroll an RNN whose time dimension is "
+                f"undefined; give `Input` a `shape` with the number of time steps. Received: sequences.shape={shape}"
+            )
         step_input_shape = (shape[0], *shape[2:])
         if isinstance(self.cell, Layer) and not self.cell.built:
             self.cell.build(step_input_shape)
@@ -252,14 +259,16 @@ class RNN(Layer):
         shape = self._check_sequences_shape(tuple(ops.shape(sequences)))
         batch_size = shape[0]
         if initial_state is None:
-            if self.stateful:
+            kept_batch_size = tree.flatten(self.states)[0].shape[0] if self.stateful else None
+            if self.stateful and kept_batch_size != batch_size and not in_shape_inference():
+                raise ValueError(
+                    f"Layer {self.name!r} ({type(self).__name__}) is stateful and was built for batches of "
+                    f"{kept_batch_size}. Received a batch of {batch_size}."
+                )
+            if self.stateful and kept_batch_size == batch_size:
                 initial_state = [tree.map_structure(lambda v: v.value, s) for s in self.states]
-                if tree.flatten(self.states)[0].shape[0] != batch_size:
-                    raise ValueError(
-                        f"Layer {self.name!r} ({type(self).__name__}) is stateful and was built for batches of "
-                        f"{tree.flatten(self.states)[0].shape[0]}. Received a batch of {batch_size}."
-                    )
             else:
+                # Not stateful, or only inferring shapes with a stand-in batch size.
                 initial_state = self.get_initial_state(batch_size)
         initial_state = self._standardize_initial_state(initial_state, batch_size)
         if mask is not None:
@@ -277,7 +286,7 @@ class RNN(Layer):
         last_output = ops.cast(last_output, self.compute_dtype)
         outputs = ops.cast(outputs, self.compute_dtype)
         states = tree.map_structure(lambda s: ops.cast(s, self.compute_dtype), states)
-        if self.stateful:
+        if self.stateful and not in_shape_inference():
             for variable, value in zip(tree.flatten(self.states), tree.flatten(states)):
                 variable.assign(value)
         output = outputs if self.return_sequences else last_output
@@ -290,8 +299,6 @@ class RNN(Layer):
 
         `outputs` is `(batch_size, timesteps, output_size)`, in the order of processing.
         """
-        if self.unroll and ops.shape(sequences)[1] is None:
-            raise ValueError(f"Layer {self.name!r}: cannot unroll an RNN whose time axis is unknown.")
         step = self._step_function(training)
         zero_output_for_mask = self.zero_output_for_mask
         stacked = isinstance(self.cell, StackedRNNCells)
