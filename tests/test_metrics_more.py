@@ -603,7 +603,7 @@ def test_compiled_stateless_updates_equal_eager_ones_on_every_backend():
 
 def test_lazily_built_metric_inside_a_pure_step_says_what_to_do(backend):
     m = metrics.F1Score()
-    with pytest.raises(ValueError, match="builds them from the shapes of its first batch"):
+    with pytest.raises(ValueError, match=r"f1_score\S*/true_positives.*shapes of its first batch"):
         m.stateless_update_state([], np.eye(3, dtype="float32"), np.eye(3, dtype="float32"))
     with pytest.raises(ValueError, match="first `update_state`"):
         metrics.R2Score().result()

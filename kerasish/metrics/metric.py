@@ -151,15 +151,17 @@ class Metric:
     def stateless_update_state(self, metric_variables, *args, **kwargs) -> list:
         """`update_state` on these variable values; returns the new values (mutates nothing)."""
         metric_variables = self._check_values(metric_variables)
+        before = {id(v) for v in self.variables}
         with StatelessScope(state_mapping=list(zip(self.variables, metric_variables))) as scope:
             self.update_state(*args, **kwargs)
         if len(self.variables) != len(metric_variables):
             # A metric that shapes its state from its first batch (F1Score, R2Score,
             # AUC(multi_label=True) without num_labels) built it just now: the values
             # handed in cannot cover variables that did not exist yet.
+            new = [v.path for v in self.variables if id(v) not in before]
             raise ValueError(
-                f"Metric {self.name!r} ({type(self).__name__}) created its state variables during "
-                "a stateless update: it builds them from the shapes of its first batch. Build it "
+                f"Metric {self.name!r} created state variables during a stateless update: {new}. "
+                "A metric that builds its state from the shapes of its first batch must be built "
                 "before the pure step: run `update_state` once on a batch (then `reset_state()`), "
                 "or run it under `kerasish.ops.symbolic.compute_output_spec` on symbolic inputs. "
                 f"Received {len(metric_variables)} variable values; it now has {len(self.variables)}."
