@@ -266,9 +266,11 @@ def test_bad_masks_and_states_are_refused(backend):
 
 
 def test_bad_arguments_are_refused(backend):
-    with pytest.raises(ValueError, match="LSTMCell: argument `units` must be a positive integer. Received: units=-1"):
+    with pytest.raises(ValueError, match="LSTM: argument `units` must be a positive integer. Received: units=-1"):
         layers.LSTM(-1)
-    with pytest.raises(ValueError, match=r"GRUCell: argument `dropout` must be a float in \[0, 1\). Received: dropout=1.5"):
+    with pytest.raises(ValueError, match="LSTMCell: argument `units` must be a positive integer. Received: units=0"):
+        layers.LSTMCell(0)
+    with pytest.raises(ValueError, match=r"GRU: argument `dropout` must be a float in \[0, 1\). Received: dropout=1.5"):
         layers.GRU(2, dropout=1.5)
     with pytest.raises(TypeError, match="argument `recurrent_dropout` must be a float"):
         layers.SimpleRNNCell(2, recurrent_dropout="x")

@@ -109,6 +109,13 @@ class RecurrentCell(Layer, DropoutRNNCell):
         }
 
 
+def check_layer_arguments(layer: str, units, dropout, recurrent_dropout) -> None:
+    """The checks a cell makes, done by SimpleRNN/LSTM/GRU first so that errors name the layer."""
+    check_positive_int(layer, "units", units)
+    check_dropout_rate(layer, "dropout", dropout)
+    check_dropout_rate(layer, "recurrent_dropout", recurrent_dropout)
+
+
 def _apply_mask(x, mask):
     if isinstance(mask, list):
         return [ops.multiply(x, m) for m in mask]

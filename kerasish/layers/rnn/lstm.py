@@ -7,6 +7,7 @@ from kerasish.layers.rnn._cell_base import (
     CELL_PROPERTIES,
     RecurrentCell,
     cell_layer_config,
+    check_layer_arguments,
     forward_to_cell,
     gate_projections,
 )
@@ -153,6 +154,7 @@ class LSTM(RNN):
                  kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
                  recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, unroll=False, use_cudnn="auto", **kwargs):
+        check_layer_arguments("LSTM", units, dropout, recurrent_dropout)
         cell = LSTMCell(
             units, activation=activation, recurrent_activation=recurrent_activation, use_bias=use_bias,
             kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,

@@ -7,6 +7,7 @@ from kerasish.layers.rnn._cell_base import (
     CELL_PROPERTIES,
     RecurrentCell,
     cell_layer_config,
+    check_layer_arguments,
     forward_to_cell,
 )
 from kerasish.layers.rnn.rnn import RNN
@@ -117,6 +118,7 @@ class SimpleRNN(RNN):
                  kernel_constraint=None, recurrent_constraint=None, bias_constraint=None, dropout=0.0,
                  recurrent_dropout=0.0, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, seed=None, **kwargs):
+        check_layer_arguments("SimpleRNN", units, dropout, recurrent_dropout)
         cell = SimpleRNNCell(
             units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
             recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
