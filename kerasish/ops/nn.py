@@ -282,8 +282,9 @@ def top_k(x, k, sorted=True):  # noqa: A002 - Keras's name
 
     Example:
 
-    >>> values, indices = top_k(knp.convert_to_tensor([5, 2, 7, 1, 9, 3]), k=3)
-    >>> knp.convert_to_numpy(values).tolist(), knp.convert_to_numpy(indices).tolist()
+    >>> from kerasish import ops
+    >>> values, indices = ops.top_k(ops.convert_to_tensor([5, 2, 7, 1, 9, 3]), k=3)
+    >>> ops.convert_to_numpy(values).tolist(), ops.convert_to_numpy(indices).tolist()
     ([9, 7, 5], [4, 2, 0])
     """
     b = _b()
