@@ -316,6 +316,20 @@ def test_safe_mode_reaches_from_config(backend, tmp_path, suffix):
     assert serialization.in_safe_mode() is None
 
 
+def test_bare_name_registered_twice_is_ambiguous(backend):
+    class First(keras.Layer):
+        pass
+
+    class Second(keras.Layer):
+        pass
+
+    two = {"PackageA>Twin": First, "PackageB>Twin": Second}
+    with pytest.raises(ValueError, match=r"several registered objects.*PackageA>Twin.*custom_objects"):
+        keras.layers.deserialize({"class_name": "Twin", "config": {}}, custom_objects=two)
+    one = {"PackageA>Twin": First}
+    assert isinstance(keras.layers.deserialize({"class_name": "Twin", "config": {}}, custom_objects=one), First)
+
+
 def test_no_pickle_or_eval_in_saving_code():
     folder = os.path.dirname(serialization.__file__)
     for name in sorted(os.listdir(folder)):

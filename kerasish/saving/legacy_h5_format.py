@@ -38,7 +38,7 @@ from kerasish.saving.saving_lib import (
     load_optimizer_state,
     rebuild_model,
 )
-from kerasish.saving.serialization import ObjectSharingScope
+from kerasish.saving.serialization import ObjectSharingScope, serialize_keras_object
 
 # An HDF5 object header holds at most this many bytes of attributes; longer name
 # lists are split over `name0`, `name1`, ... as Keras does.
@@ -145,12 +145,14 @@ def save_model_to_hdf5(model, filepath: str, overwrite: bool = True, include_opt
     """Writes a whole model to a legacy `.h5` file: config, training config, weights, optimizer state."""
     h5py = h5py_module()
     with ObjectSharingScope():  # a layer shared with a nested model is marked, and rebuilt once
-        model_config = {"class_name": type(model).__name__, "config": model.get_config()}
-    build_config = model.get_build_config()
-    if build_config:
-        # Not in Keras's legacy files (where subclassed models cannot be reloaded);
-        # Keras ignores it, and it lets a subclassed model be built before its weights load.
-        model_config["build_config"] = build_config
+        serialized = serialize_keras_object(model)
+    model_config = {"class_name": serialized["class_name"], "config": serialized["config"]}
+    # Keras's legacy files hold only the two keys above (and cannot reload subclassed
+    # models). The registered name finds a custom model class without ambiguity, and the
+    # build config builds it before its weights load; Keras's reader ignores both.
+    for key in ("registered_name", "build_config"):
+        if serialized.get(key):
+            model_config[key] = serialized[key]
     training_config = compile_config_lib.training_config(model) if include_optimizer else None
     with atomic_write(filepath, overwrite) as temp:
         with h5py.File(temp, "w") as f:

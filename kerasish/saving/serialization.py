@@ -290,10 +290,16 @@ def unknown_name_error(kind: str, name: str, known) -> ValueError:
 def _registered_by_suffix(name: str, custom_objects: dict | None):
     # Keras writes a registered function (and legacy files a registered class) under
     # its bare name ("my_loss"), and finds it among the registered "package>my_loss".
+    # Two packages may register the same name: then the name alone decides nothing.
     for objects in (custom_objects or {}, _scoped_custom_objects(), _CUSTOM_OBJECTS):
-        for key, obj in objects.items():
-            if isinstance(key, str) and key.endswith(">" + name):
-                return obj
+        matches = {key: obj for key, obj in objects.items() if isinstance(key, str) and key.endswith(">" + name)}
+        if len(matches) > 1:
+            raise ValueError(
+                f"The config names {name!r}, which several registered objects could be: "
+                f"{sorted(matches)}. Pass the one meant in `custom_objects={{{name!r}: ...}}`."
+            )
+        if matches:
+            return next(iter(matches.values()))
     return None
 
 
