@@ -512,5 +512,10 @@ def test_bad_input():
         losses.categorical_focal_crossentropy([[1.0, 0.0]], [[1.0, 0.0]], axis=True)
     with pytest.raises(ValueError, match="reduction"):
         losses.Huber(reduction="average")
+    for loss in (losses.Huber(), losses.KLDivergence(), losses.BinaryFocalCrossentropy()):
+        with pytest.raises(
+            ValueError, match=r"same shape.*y_true.shape=\(5, 4\), y_pred.shape=\(5, 3\)"
+        ):
+            loss(np.ones((5, 4), "float32"), np.full((5, 3), 0.5, "float32"))
     with pytest.raises(SyntaxWarning, match="num_classes > 1"):
         losses.categorical_focal_crossentropy([[1.0]], [[0.3]])

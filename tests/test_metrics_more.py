@@ -752,6 +752,8 @@ def test_bad_shapes(backend):
         metrics.AUC(multi_label=True).update_state(np.zeros(4), np.zeros(4))
     with pytest.raises(ValueError, match="class_id"):
         metrics.Precision(class_id=0).update_state(np.zeros(4), np.zeros(4))
+    with pytest.raises(ValueError, match=r"y_true.shape=\(5, 4\), y_pred.shape=\(5, 3\)"):
+        metrics.AUC().update_state(np.ones((5, 4)), np.ones((5, 3)))
 
 
 # ------------------------------------------------------------------ in a model's fit

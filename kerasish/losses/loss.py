@@ -115,6 +115,20 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
     return x1, x2
 
 
+def check_compatible_shapes(name: str, y_true, y_pred) -> None:
+    """Raises a ValueError naming `name` unless the two shapes broadcast together.
+
+    Unknown (None) sizes are taken as compatible with anything.
+    """
+    true_shape, pred_shape = ops.shape(y_true), ops.shape(y_pred)
+    for a, b in zip(reversed(true_shape), reversed(pred_shape)):
+        if a is not None and b is not None and a != b and a != 1 and b != 1:
+            raise ValueError(
+                f"`{name}`: `y_true` and `y_pred` must have the same shape (or shapes that "
+                f"broadcast together). Received: y_true.shape={true_shape}, y_pred.shape={pred_shape}"
+            )
+
+
 divide_no_nan = ops.divide_no_nan
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import kerasish.backend as kb
 from kerasish import ops
 from kerasish.backend import tree
-from kerasish.losses.loss import Loss, squeeze_or_expand_to_same_rank
+from kerasish.losses.loss import Loss, check_compatible_shapes, squeeze_or_expand_to_same_rank
 from kerasish.saving.serialization import serialize_keras_object
 
 
@@ -795,11 +795,13 @@ def _float_predictions(y_pred):
     return y_pred if kb.dtypes.is_float(ops.dtype(y_pred)) else ops.cast(y_pred, kb.floatx())
 
 
-def _same_rank_pair(y_true, y_pred):
+def _same_rank_pair(y_true, y_pred, name: str):
     """Both as tensors of `y_pred`'s (floating) dtype, a trailing size-1 axis reconciled."""
     y_pred = _float_predictions(y_pred)
     y_true = ops.convert_to_tensor(y_true, dtype=ops.dtype(y_pred))
-    return squeeze_or_expand_to_same_rank(y_true, y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    check_compatible_shapes(name, y_true, y_pred)
+    return y_true, y_pred
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
@@ -812,7 +814,7 @@ def mean_absolute_percentage_error(y_true, y_pred):
     Returns:
         The per-sample losses, shape `(batch, d0, ..., dN-1)`.
     """
-    y_true, y_pred = _same_rank_pair(y_true, y_pred)
+    y_true, y_pred = _same_rank_pair(y_true, y_pred, "mean_absolute_percentage_error")
     epsilon = ops.convert_to_tensor(kb.epsilon(), dtype=ops.dtype(y_pred))
     diff = ops.abs(ops.divide(ops.subtract(y_true, y_pred), ops.maximum(ops.abs(y_true), epsilon)))
     return ops.multiply(100.0, ops.mean(diff, axis=-1))
@@ -828,7 +830,7 @@ def mean_squared_logarithmic_error(y_true, y_pred):
     Returns:
         The per-sample losses, shape `(batch, d0, ..., dN-1)`.
     """
-    y_true, y_pred = _same_rank_pair(y_true, y_pred)
+    y_true, y_pred = _same_rank_pair(y_true, y_pred, "mean_squared_logarithmic_error")
     epsilon = ops.convert_to_tensor(kb.epsilon(), dtype=ops.dtype(y_pred))
     first_log = ops.log(ops.add(ops.maximum(y_pred, epsilon), 1.0))
     second_log = ops.log(ops.add(ops.maximum(y_true, epsilon), 1.0))
@@ -855,7 +857,7 @@ def cosine_similarity(y_true, y_pred, axis: int = -1):
         Values in [-1, 1], `axis` reduced (0 where either vector is zero).
     """
     _check_axis(axis)
-    y_true, y_pred = _same_rank_pair(y_true, y_pred)
+    y_true, y_pred = _same_rank_pair(y_true, y_pred, "cosine_similarity")
     return ops.negative(
         ops.sum(ops.multiply(l2_normalize(y_true, axis), l2_normalize(y_pred, axis)), axis=axis)
     )
@@ -873,7 +875,7 @@ def huber(y_true, y_pred, delta: float = 1.0):
     Returns:
         The per-sample losses, shape `(batch, d0, ..., dN-1)`.
     """
-    y_true, y_pred = _same_rank_pair(y_true, y_pred)
+    y_true, y_pred = _same_rank_pair(y_true, y_pred, "huber")
     dtype = ops.dtype(y_pred)
     delta = ops.convert_to_tensor(delta, dtype=dtype)
     error = ops.subtract(y_pred, y_true)
@@ -893,7 +895,7 @@ def log_cosh(y_true, y_pred):
     Returns:
         The per-sample losses, shape `(batch, d0, ..., dN-1)`.
     """
-    y_true, y_pred = _same_rank_pair(y_true, y_pred)
+    y_true, y_pred = _same_rank_pair(y_true, y_pred, "log_cosh")
     x = ops.subtract(y_pred, y_true)
     logcosh = ops.subtract(ops.add(x, ops.softplus(ops.multiply(x, -2.0))), math.log(2.0))
     return ops.mean(logcosh, axis=-1)
@@ -918,6 +920,7 @@ def hinge(y_true, y_pred):
     """
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = _hinge_labels(ops.cast(y_true, ops.dtype(y_pred)))
+    check_compatible_shapes("hinge", y_true, y_pred)
     return ops.mean(ops.maximum(ops.subtract(1.0, ops.multiply(y_true, y_pred)), 0.0), axis=-1)
 
 
@@ -933,6 +936,7 @@ def squared_hinge(y_true, y_pred):
     """
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = _hinge_labels(ops.cast(y_true, ops.dtype(y_pred)))
+    check_compatible_shapes("squared_hinge", y_true, y_pred)
     margin = ops.maximum(ops.subtract(1.0, ops.multiply(y_true, y_pred)), 0.0)
     return ops.mean(ops.square(margin), axis=-1)
 
@@ -949,6 +953,7 @@ def categorical_hinge(y_true, y_pred):
     """
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, ops.dtype(y_pred))
+    check_compatible_shapes("categorical_hinge", y_true, y_pred)
     pos = ops.sum(ops.multiply(y_true, y_pred), axis=-1)
     neg = ops.max(ops.multiply(ops.subtract(1.0, y_true), y_pred), axis=-1)
     return ops.maximum(ops.add(ops.subtract(neg, pos), 1.0), 0.0)
@@ -966,6 +971,7 @@ def kl_divergence(y_true, y_pred):
     """
     y_pred = _float_predictions(y_pred)
     y_true = ops.convert_to_tensor(y_true, dtype=ops.dtype(y_pred))
+    check_compatible_shapes("kl_divergence", y_true, y_pred)
     epsilon = kb.epsilon()
     y_true = ops.clip(y_true, epsilon, 1.0)
     y_pred = ops.clip(y_pred, epsilon, 1.0)
@@ -984,6 +990,7 @@ def poisson(y_true, y_pred):
     """
     y_pred = _float_predictions(y_pred)
     y_true = ops.convert_to_tensor(y_true, dtype=ops.dtype(y_pred))
+    check_compatible_shapes("poisson", y_true, y_pred)
     epsilon = ops.convert_to_tensor(kb.epsilon(), dtype=ops.dtype(y_pred))
     return ops.mean(
         ops.subtract(y_pred, ops.multiply(y_true, ops.log(ops.add(y_pred, epsilon)))), axis=-1
@@ -1023,6 +1030,7 @@ def binary_focal_crossentropy(
     """
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, ops.dtype(y_pred))
+    check_compatible_shapes("binary_focal_crossentropy", y_true, y_pred)
     if label_smoothing:
         y_true = ops.add(ops.multiply(y_true, 1.0 - label_smoothing), 0.5 * label_smoothing)
     if from_logits:
@@ -1075,6 +1083,7 @@ def categorical_focal_crossentropy(
     _check_axis(axis)
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, ops.dtype(y_pred))
+    check_compatible_shapes("categorical_focal_crossentropy", y_true, y_pred)
     if ops.shape(y_pred)[-1] == 1:
         warnings.warn(
             "In loss categorical_focal_crossentropy, expected y_pred.shape to be "

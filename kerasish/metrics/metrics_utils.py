@@ -10,7 +10,7 @@ import numpy as np
 
 import kerasish.backend as kb
 from kerasish import ops
-from kerasish.losses.loss import squeeze_or_expand_to_same_rank
+from kerasish.losses.loss import check_compatible_shapes, squeeze_or_expand_to_same_rank
 
 #: Stands for "minus infinity" as the threshold of top-k metrics, and for the
 #: predictions that `filter_top_k` removes.
@@ -112,6 +112,7 @@ def update_confusion_matrix_variables(
     y_true = ops.cast(y_true, dtype)
     y_pred = ops.cast(y_pred, dtype)
     y_pred, y_true = squeeze_or_expand_to_same_rank(y_pred, y_true)
+    check_compatible_shapes("update_confusion_matrix_variables", y_true, y_pred)
     if sample_weight is not None:
         sample_weight = ops.expand_dims(ops.cast(sample_weight, dtype), axis=-1)
         _, sample_weight = squeeze_or_expand_to_same_rank(
