@@ -28,7 +28,7 @@ _INPUT_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim")
 _UNTRACKED = frozenset(
     {
         "_inbound_nodes", "_outbound_nodes", "_variables", "_losses", "_build_shapes_dict", "_input_kwargs",
-        "_functions", "trace_counts",
+        "_functions", "trace_counts", "_auto_config",
     }
 )
 

@@ -759,6 +759,9 @@ class Trainer:
                         callback_list.on_progress(step, dict)
                 if pending is not None:
                     outputs.append(to_host(pending))
+                # As Keras: state the model changed while predicting (a stateful RNN's
+                # states) is kept.
+                self._write_state(variables[1:], state[1:])
             finally:
                 batches.close()
                 adapter.on_epoch_end()
