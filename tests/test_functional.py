@@ -172,3 +172,12 @@ def test_subclassed_summary_shows_shapes(backend):
         assert f"({batch}, 8)" in text and f"({batch}, 3)" in text, text
         assert "?" not in text and "multiple" not in text
         assert "Total params: 75" in text
+
+
+def test_layers_are_ordered_by_depth_as_keras(backend):
+    # Keras orders a graph's layers by depth from the inputs (and, within a depth, by the
+    # order a walk from the outputs meets them); saved files name layers by that order.
+    x = keras.Input(shape=(4,), name="x")
+    d1, d2, d3 = layers.Dense(3, name="d1"), layers.Dense(3, name="d2"), layers.Dense(3, name="d3")
+    model = keras.Model(x, layers.Add(name="add")([d3(x), d2(d1(x))]))
+    assert [layer.name for layer in model.layers] == ["x", "d1", "d3", "d2", "add"]

@@ -80,11 +80,7 @@ class Functional(Model):
         self._flat_inputs = flat_inputs
         self._flat_outputs = flat_outputs
         self._nodes = self._order_nodes()
-        operations = []
-        for node in self._nodes:
-            if node.operation not in operations:
-                operations.append(node.operation)
-        self._operations = operations
+        self._operations = self._operations_by_depth()
         self._build_shapes_dict = {"input_shape": tree.map_structure(lambda t: t.shape, inputs)}
         self.built = True
 
@@ -131,9 +127,56 @@ class Functional(Model):
                 ordered.insert(0, _producing_node(t))
         return ordered
 
+    def _operations_by_depth(self) -> list:
+        """The graph's operations in Keras's order: by depth from the inputs, and within a
+        depth in the order a walk from the outputs first meets them.
+
+        Keras's saved files name layers by this order (`layers/dense_1`, `layer_names`),
+        so it must match for files to move between the two.
+        """
+        input_ids = {id(t) for t in self._flat_inputs}
+        finished, in_progress, decreasing_depth, first_seen = set(), set(), [], {}
+        # An explicit stack that visits as Keras's recursive walk does: each output in turn,
+        # each node's inputs in order, a node after its inputs.
+        stack = [("visit", t) for t in reversed(self._flat_outputs)]
+        while stack:
+            action, item = stack.pop()
+            if action == "done":
+                in_progress.discard(id(item))
+                finished.add(id(item))
+                decreasing_depth.append(item)
+                continue
+            tensor = item
+            if tensor._keras_history is None:
+                continue
+            node = _producing_node(tensor)
+            if id(node) in finished or id(node) in in_progress:
+                continue
+            first_seen.setdefault(id(node.operation), len(first_seen))
+            in_progress.add(id(node))
+            stack.append(("done", node))
+            if not node.is_input and id(tensor) not in input_ids:
+                stack.extend(("visit", t) for t in reversed(node.input_tensors))
+        node_depth, op_depth, ops = {}, {}, {}
+        for node in reversed(decreasing_depth):
+            depth = max(node_depth.setdefault(id(node), 0), op_depth.get(id(node.operation), 0))
+            op_depth[id(node.operation)] = depth
+            ops[id(node.operation)] = node.operation
+            node_depth[id(node)] = depth
+            for parent in node.parent_nodes:
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+        for tensor in self._flat_inputs:
+            op = tensor._keras_history[0]
+            if id(op) not in op_depth:  # an input that no output depends on
+                op_depth[id(op)] = 0
+                first_seen[id(op)] = -1
+                ops[id(op)] = op
+        ordered = sorted(ops.values(), key=lambda op: (-op_depth[id(op)], first_seen[id(op)]))
+        return ordered
+
     @property
     def layers(self) -> list[Layer]:
-        """Every layer of the graph, InputLayers included, in execution order."""
+        """Every layer of the graph, InputLayers included, in Keras's order (by depth)."""
         return [op for op in self._operations if isinstance(op, Layer)]
 
     @property
