@@ -386,6 +386,8 @@ WORKER = textwrap.dedent(
         D.initialize()
         import jax
 
+        RESULTS["seed_after_initialize"] = keras.random.make_default_seed()  # process 0's, everywhere
+
         RESULTS["process"] = [jax.process_index(), jax.process_count()]
         RESULTS["devices"] = D.list_devices()
         RESULTS["local_devices"] = len(jax.local_devices())
@@ -538,6 +540,7 @@ def test_two_processes_train_data_parallel_as_one(tmp_path):
     assert first["process"] == [0, 2] and second["process"] == [1, 2]
     assert first["devices"] == second["devices"] and len(first["devices"]) == 4
     assert first["local_devices"] == second["local_devices"] == 2
+    assert first["seed_after_initialize"] == second["seed_after_initialize"]
     for name in ("data_parallel", "model_parallel"):
         # Both processes hold the same global model...
         assert first[name]["weights"] == second[name]["weights"], name
