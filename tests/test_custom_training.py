@@ -133,3 +133,63 @@ def test_hand_written_loop_with_stateless_apis(backend):
     final = float(np.mean((model.predict(x, verbose=0) - y) ** 2))
     assert final < 0.01 * first
     np.testing.assert_allclose(model.layers[0].kernel.numpy()[:, 0], [2.0, -1.0, 0.5], atol=0.05)
+
+
+class CustomEval(keras.Model):
+    """A pure test_step and predict_step overridden, as in Keras's JAX guide."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(1)
+
+    def call(self, x):
+        return self.dense(x)
+
+    def test_step(self, state, data):
+        x, y = data
+        trainable_variables, non_trainable_variables, metrics_variables = state
+        y_pred, non_trainable_variables = self.stateless_call(trainable_variables, non_trainable_variables, x)
+        loss = self.compute_loss(x, y, y_pred)
+        new_metrics_vars, logs = [], {}
+        for metric in self.metrics:
+            this = metrics_variables[len(new_metrics_vars) : len(new_metrics_vars) + len(metric.variables)]
+            if metric.name == "loss":
+                this = metric.stateless_update_state(this, loss)
+            else:
+                this = metric.stateless_update_state(this, y, y_pred)
+            result = metric.stateless_result(this)
+            logs.update(result if isinstance(result, dict) else {metric.name: result})
+            new_metrics_vars += this
+        return logs, (trainable_variables, non_trainable_variables, new_metrics_vars)
+
+    def predict_step(self, state, data):
+        trainable_variables, non_trainable_variables = state
+        x = data[0] if isinstance(data, tuple) else data
+        y_pred, non_trainable_variables = self.stateless_call(trainable_variables, non_trainable_variables, x)
+        return ops.multiply(y_pred, 10.0), non_trainable_variables
+
+
+def test_custom_test_and_predict_steps(backend):
+    x, y = _data()
+    model = CustomEval()
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    logs = model.evaluate(x, y, batch_size=64, verbose=0, return_dict=True)
+    plain = ops.convert_to_numpy(model(x))
+    assert logs["loss"] == pytest.approx(float(np.mean((plain - y) ** 2)), rel=1e-5)
+    assert logs["mae"] == pytest.approx(float(np.mean(np.abs(plain - y))), rel=1e-5)
+    np.testing.assert_allclose(model.predict(x, verbose=0), plain * 10.0, rtol=1e-5)
+
+
+def test_compute_metrics_and_results(backend):
+    x, y = _data()
+    inputs = keras.Input(shape=(3,))
+    model = keras.Model(inputs, layers.Dense(1)(inputs))
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    model.evaluate(x, y, verbose=0)  # builds the compiled metrics
+    model.reset_metrics()
+    y_pred = model(x)
+    results = model.compute_metrics(x, y, y_pred)
+    assert float(ops.convert_to_numpy(results["mae"])) == pytest.approx(
+        float(np.mean(np.abs(ops.convert_to_numpy(y_pred) - y))), rel=1e-5
+    )
+    assert set(model.get_metrics_result()) == {"loss", "mae"}

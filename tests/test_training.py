@@ -244,3 +244,24 @@ def test_layers_that_cannot_compile_run_eagerly(backend):
     assert not model.jit_compile
     x, y = _data(n=32)
     model.fit(x, y, epochs=1, verbose=0)
+
+
+def test_sequential_add_pop_get_layer(backend):
+    keras.utils.clear_session()
+    model = keras.Sequential(name="stack")
+    model.add(keras.Input(shape=(5,)))
+    model.add(layers.Dense(4, name="hidden"))
+    model.add(layers.Dense(2, name="top"))
+    assert model.output_shape == (None, 2) and model.count_params() == 5 * 4 + 4 + 4 * 2 + 2
+    assert model.get_layer("hidden") is model.layers[0] and model.get_layer(index=1).name == "top"
+    popped = model.pop()
+    assert popped.name == "top" and model.output_shape == (None, 4) and len(model.layers) == 1
+    assert model.count_params() == 5 * 4 + 4
+    out = model(np.ones((3, 5), "float32"))
+    assert keras.ops.shape(out) == (3, 4)
+    with pytest.raises(ValueError, match="No such layer: nope"):
+        model.get_layer("nope")
+    with pytest.raises(ValueError, match="unique names"):
+        model.add(layers.Dense(1, name="hidden"))
+    with pytest.raises(ValueError, match="Only instances of `kerasish.layers.Layer`"):
+        model.add("dense")

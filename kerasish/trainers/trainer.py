@@ -159,6 +159,27 @@ class Trainer:
         finally:
             self._losses_override = previous
 
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics with a batch and returns every metric's current result.
+
+        Stateful, as in Keras: inside a pure step, call it within the metrics' stateless
+        scope (or use `metric.stateless_update_state`, as the built-in steps do).
+        """
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight=sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> dict:
+        """`{name: value}` of every metric's current result (the loss tracker's included)."""
+        results = {}
+        for metric in self.metrics:
+            value = metric.result()
+            if isinstance(value, dict):
+                results.update(value)
+            else:
+                results[metric.name] = value
+        return results
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss plus the model's own losses (regularization, `add_loss`)."""
         total = None
