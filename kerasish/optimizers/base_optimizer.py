@@ -265,12 +265,19 @@ class Optimizer:
         name = name or "var"
         base = getattr(reference_variable, "path", None) or str(reference_variable.name)
         name = base.replace("/", "_").replace(":", "_") + "_" + name
-        return self.add_variable(
+        variable = self.add_variable(
             shape=reference_variable.shape,
             initializer=initializer,
             dtype=reference_variable.dtype,
             name=name,
         )
+        layout = getattr(reference_variable, "_layout", None)
+        if layout is not None and variable._layout is None:
+            # As Keras: a slot is laid out like the variable it follows (sharded alike).
+            variable._layout = layout
+            if variable._value is not None:
+                variable._value = variable._laid_out(variable._value)
+        return variable
 
     def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
         """One new variable per trainable variable (a list), or several lists for several names.
