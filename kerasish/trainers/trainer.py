@@ -35,6 +35,9 @@ class Trainer:
         self._loss_tracker = None
         self.steps_per_execution = 1
         self.stop_training = False
+        #: Set by a callback's `on_train_begin` (BackupAndRestore) to move the start of
+        #: the `fit` under way, as Keras's `model._initial_epoch`; `fit` clears it.
+        self._initial_epoch = None
         self.history = None
         self._run_eagerly = False
         self._jit_compile = None
@@ -488,6 +491,9 @@ class Trainer:
         multi_fn = self._make_function("train", multi_step=True) if self.steps_per_execution > 1 else None
 
         callback_list.on_train_begin()
+        restored_epoch, self._initial_epoch = getattr(self, "_initial_epoch", None), None
+        if restored_epoch is not None:
+            initial_epoch = restored_epoch
         logs = {}
         for epoch in range(initial_epoch, epochs):
             if not adapter.has_more_epochs():
