@@ -1,4 +1,4 @@
-"""The guides' ```python blocks run, their links resolve, and the API reference matches the code."""
+"""The guides' (and README's) ```python blocks run, their links resolve, the API reference matches the code."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def run_page(page: Path) -> dict:
 
 
 PAGES = sorted(DOCS.glob("*.md"))
+README = ROOT / "README.md"
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def isolated(tmp_path, monkeypatch):
     kb.set_backend(active)
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+@pytest.mark.parametrize("page", [*PAGES, README], ids=[p.name for p in PAGES] + ["README.md"])
 def test_python_blocks_run(page, isolated):
     if page.name in NOT_RUN:
         pytest.skip(f"{page.name}: {NOT_RUN[page.name]}")
@@ -73,9 +74,7 @@ def test_every_guide_is_linked_from_the_index():
     assert not missing, f"docs/index.md does not link to {missing}"
 
 
-@pytest.mark.parametrize(
-    "page", [*PAGES, ROOT / "README.md"], ids=[p.name for p in PAGES] + ["README.md"]
-)
+@pytest.mark.parametrize("page", [*PAGES, README], ids=[p.name for p in PAGES] + ["README.md"])
 def test_relative_links_resolve(page):
     broken = []
     for target in LINK.findall(page.read_text(encoding="utf-8")):
