@@ -146,39 +146,41 @@ def test_reiterable_source_gives_a_full_pass_each_epoch(backend, capsys):
     # The number of steps is learnt from the data: the progress line counts them.
     model.fit(source, epochs=2, verbose=2)
     assert capsys.readouterr().out.count("4/4 - ") == 2
-    assert model.evaluate(source, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0), rel=1e-5)
-    assert model.evaluate(source, steps=1, verbose=0) == pytest.approx(model.evaluate(x[:10], y[:10], verbose=0), rel=1e-5)
+    assert model.evaluate(source, verbose=0) == pytest.approx(model.evaluate(x, y, batch_size=10, verbose=0), rel=1e-5)
+    assert model.evaluate(source, steps=1, verbose=0) == pytest.approx(
+        model.evaluate(x[:10], y[:10], verbose=0), rel=1e-5
+    )
 
 
 def test_generator_with_sample_weights_and_partial_last_batch(backend):
-    x, y = _data(n=37)
-    sw = np.linspace(0.0, 2.0, 37).astype("float32")
+    x, y = _data(n=45)
+    sw = np.linspace(0.0, 2.0, 45).astype("float32")
     reference = _model()
-    reference.fit(x, y, sample_weight=sw, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    reference.fit(x, y, sample_weight=sw, batch_size=10, epochs=1, shuffle=False, verbose=0)
     model = _model()
-    model.fit(_batches(x, y, 8, sw), epochs=1, verbose=0)
+    model.fit(_batches(x, y, 10, sw), epochs=1, verbose=0)
     _assert_same_weights(model, reference)
-    expected = reference.evaluate(x, y, sample_weight=sw, batch_size=8, verbose=0)
-    assert model.evaluate(_batches(x, y, 8, sw), verbose=0) == pytest.approx(expected, rel=1e-5)
-    predictions = model.predict((xb for xb, _ in _batches(x, y, 8)), verbose=0)  # bare x batches
-    np.testing.assert_allclose(predictions, reference.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    expected = reference.evaluate(x, y, sample_weight=sw, batch_size=10, verbose=0)
+    assert model.evaluate(_batches(x, y, 10, sw), verbose=0) == pytest.approx(expected, rel=1e-5)
+    predictions = model.predict((xb for xb, _ in _batches(x, y, 10)), verbose=0)  # bare x batches
+    np.testing.assert_allclose(predictions, reference.predict(x, batch_size=10, verbose=0), rtol=1e-5, atol=1e-6)
 
 
 def test_steps_per_execution_with_generator_batches(backend):
-    x, y = _data(n=36)
+    x, y = _data(n=45)
     reference = _model()
-    reference.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    reference.fit(x, y, batch_size=10, epochs=1, shuffle=False, verbose=0)
     model = _model(steps_per_execution=2, jit_compile="auto")
-    model.fit(_batches(x, y, 8), epochs=1, verbose=0)  # 4 full batches fused in pairs, then a partial one
+    model.fit(_batches(x, y, 10), epochs=1, verbose=0)  # 4 full batches fused in pairs, then a partial one
     _assert_same_weights(model, reference, rtol=1e-5)
 
 
 # ----------------------------------------------------------- PyDataset
 def test_pydataset_contract(backend):
     x, y = _data()
-    data = Batches(x, y, size=12)
+    data = Batches(x, y, size=10)
     reference = _model()
-    reference.fit(x, y, batch_size=12, epochs=1, shuffle=False, verbose=0)
+    reference.fit(x, y, batch_size=10, epochs=1, shuffle=False, verbose=0)
     model = _model()
     model.fit(data, epochs=1, shuffle=False, verbose=0)
     _assert_same_weights(model, reference)
@@ -192,17 +194,18 @@ def test_pydataset_contract(backend):
     assert epochs[0] != epochs[1] or epochs[0] != [0, 1, 2, 3]
     assert data.epochs_ended == 3
     evaluated = model.evaluate(data, verbose=0, return_dict=True)
-    assert evaluated == pytest.approx(model.evaluate(x, y, batch_size=12, verbose=0, return_dict=True))
-    data_x = Batches(x, size=7)  # bare x batches; the last one partial
-    np.testing.assert_allclose(model.predict(data_x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    assert evaluated == pytest.approx(model.evaluate(x, y, batch_size=10, verbose=0, return_dict=True))
+    data_x = Batches(np.concatenate([x, x[:5]]), size=10)  # bare x batches; the last one partial
+    np.testing.assert_allclose(model.predict(data_x, verbose=0), model.predict(data_x.x, batch_size=10, verbose=0),
+                               rtol=1e-6)
     assert keras.utils.Sequence is keras.utils.PyDataset
 
 
 def test_pydataset_workers_prepare_batches_in_order(backend):
     x, y = _data(n=60)
     reference = _model()
-    reference.fit(x, y, batch_size=6, epochs=2, shuffle=False, verbose=0)
-    data = Batches(x, y, size=6, workers=3, max_queue_size=2)
+    reference.fit(x, y, batch_size=10, epochs=2, shuffle=False, verbose=0)
+    data = Batches(x, y, size=10, workers=3, max_queue_size=2)
     calls_at_first_step = []
     model = _model()
     model.fit(data, epochs=2, shuffle=False, verbose=0, callbacks=[keras.callbacks.LambdaCallback(
@@ -215,11 +218,11 @@ def test_pydataset_workers_prepare_batches_in_order(backend):
 
 
 def test_pydataset_with_worker_processes(backend):
-    x, y = _data(n=24)
+    x, y = _data(n=30)
     reference = _model()
-    reference.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    reference.fit(x, y, batch_size=10, epochs=1, shuffle=False, verbose=0)
     model = _model()
-    model.fit(Picklable(x, y, 8, workers=2, use_multiprocessing=True), epochs=1, shuffle=False, verbose=0)
+    model.fit(Picklable(x, y, 10, workers=2, use_multiprocessing=True), epochs=1, shuffle=False, verbose=0)
     _assert_same_weights(model, reference)
 
 
@@ -274,19 +277,20 @@ def test_validation_data_in_every_form(backend, form):
     validation = {
         "arrays": (xv, yv),
         "weighted": (xv, yv, sw),
-        "generator": _batches(xv, yv, 5),
-        "iterable": Reiterable(xv, yv, 5),
-        "pydataset": Batches(xv, yv, size=5),
+        "generator": _batches(xv, yv, 10),
+        "iterable": Reiterable(xv, yv, 10),
+        "pydataset": Batches(xv, yv, size=10),
     }[form]
     model = _model(metrics=["accuracy"])
-    steps = 2 if form == "generator" else None
-    history = model.fit(x, y, epochs=1, verbose=0, validation_data=validation, validation_steps=steps)
+    steps = 1 if form == "generator" else None
+    history = model.fit(x, y, batch_size=10, epochs=1, verbose=0, validation_data=validation, validation_steps=steps,
+                        validation_batch_size=10)
     if form == "weighted":
-        expected = model.evaluate(xv, yv, sample_weight=sw, verbose=0, return_dict=True)
+        expected = model.evaluate(xv, yv, sample_weight=sw, batch_size=10, verbose=0, return_dict=True)
     elif form == "generator":
-        expected = model.evaluate(xv[:10], yv[:10], verbose=0, return_dict=True)
+        expected = model.evaluate(xv[:10], yv[:10], batch_size=10, verbose=0, return_dict=True)
     else:
-        expected = model.evaluate(xv, yv, verbose=0, return_dict=True)
+        expected = model.evaluate(xv, yv, batch_size=10, verbose=0, return_dict=True)
     assert history.history["val_loss"][0] == pytest.approx(expected["loss"], rel=1e-5)
     assert history.history["val_accuracy"][0] == pytest.approx(expected["accuracy"], rel=1e-5)
 
@@ -294,9 +298,10 @@ def test_validation_data_in_every_form(backend, form):
 def test_validation_freq_and_exhausted_validation_generator(backend):
     x, y = _data()
     model = _model()
-    history = model.fit(x, y, epochs=4, verbose=0, validation_data=(x, y), validation_freq=[1, 4])
+    kwargs = {"batch_size": 10, "validation_batch_size": 10, "verbose": 0, "validation_data": (x, y)}
+    history = model.fit(x, y, epochs=4, validation_freq=[1, 4], **kwargs)
     assert len(history.history["loss"]) == 4 and len(history.history["val_loss"]) == 2
-    history = model.fit(x, y, epochs=4, verbose=0, validation_data=(x, y), validation_freq=3)
+    history = model.fit(x, y, epochs=4, validation_freq=3, **kwargs)
     assert len(history.history["val_loss"]) == 1
     with pytest.raises(ValueError, match="Expected `validation_freq` to be a positive integer or a list"):
         model.fit(x, y, verbose=0, validation_data=(x, y), validation_freq=0)
@@ -406,13 +411,14 @@ def test_dict_of_arrays_by_input_name_for_list_inputs(backend):
 
 # ------------------------------------------------------ reproducibility
 def test_set_random_seed_repeats_a_whole_fit(backend):
-    x, y = _data(n=64)
+    x, y = _data(n=40)
 
     def run(seed):
         model = _model(dropout=0.5, seed=seed)
         keras.utils.set_random_seed(seed)
-        model.fit(x, y, batch_size=8, epochs=2, shuffle=True, validation_split=0.25, verbose=0)
-        data = Batches(x, y, size=16)
+        model.fit(x, y, batch_size=10, epochs=2, shuffle=True, validation_split=0.25, validation_batch_size=10,
+                  verbose=0)
+        data = Batches(x, y, size=10)
         model.fit(data, epochs=1, shuffle=True, verbose=0)
         return model.get_weights(), data.reads
 
