@@ -256,8 +256,13 @@ def get_file(
         file_hash, hash_algorithm = md5_hash, "md5"
     resolve_hasher(hash_algorithm, file_hash)  # validates the algorithm's name early
     base = os.path.expanduser(path_to_string(cache_dir))
-    os.makedirs(base, exist_ok=True)
-    if not os.access(base, os.W_OK):
+    try:
+        os.makedirs(base, exist_ok=True)
+        writable = os.access(base, os.W_OK)
+    except OSError:
+        writable = False
+    if not writable:
+        # As Keras does: a read-only home still gets a cache, in the temporary folder.
         base = os.path.join(tempfile.gettempdir(), ".kerasish")
     datadir = os.path.join(base, cache_subdir)
     os.makedirs(datadir, exist_ok=True)
