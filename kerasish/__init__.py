@@ -30,6 +30,7 @@ __version__ = "0.1.0"
 
 
 def version() -> str:
+    """The version of kerasish, e.g. "0.1.0"."""
     return __version__
 
 

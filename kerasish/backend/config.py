@@ -13,6 +13,7 @@ def floatx() -> str:
 
 
 def set_floatx(value: str) -> None:
+    """Sets the default float dtype: "float32", "float16", "bfloat16" or "float64"."""
     global _FLOATX
     accepted = ("bfloat16", "float16", "float32", "float64")
     if value not in accepted:
@@ -26,15 +27,18 @@ def epsilon() -> float:
 
 
 def set_epsilon(value: float) -> None:
+    """Sets `epsilon()`, the small constant added to avoid dividing by zero."""
     global _EPSILON
     _EPSILON = float(value)
 
 
 def image_data_format() -> str:
+    """The default data format of image layers: "channels_last" or "channels_first"."""
     return _IMAGE_DATA_FORMAT
 
 
 def set_image_data_format(data_format: str) -> None:
+    """Sets the default data format of image layers ("channels_last" or "channels_first")."""
     global _IMAGE_DATA_FORMAT
     data_format = str(data_format).lower()
     if data_format not in ("channels_first", "channels_last"):

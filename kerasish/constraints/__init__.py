@@ -44,6 +44,7 @@ class MaxNorm(Constraint):
 
 
 class UnitNorm(Constraint):
+    """Scales each weight slice along `axis` to a norm of 1."""
     def __init__(self, axis=0):
         self.axis = axis
 
@@ -56,6 +57,7 @@ class UnitNorm(Constraint):
 
 
 class MinMaxNorm(Constraint):
+    """Moves the norm of each weight slice along `axis` into `[min_value, max_value]`, at `rate`."""
     def __init__(self, min_value=0.0, max_value=1.0, rate=1.0, axis=0):
         self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
 
@@ -79,10 +81,12 @@ ALL_OBJECTS = {
 
 
 def serialize(constraint):
+    """A constraint's config dict, for saving."""
     return serialize_keras_object(constraint)
 
 
 def get(identifier):
+    """A constraint from a name, a config dict or a constraint (None stays None)."""
     if identifier is None:
         return None
     if isinstance(identifier, Constraint) or (callable(identifier) and not isinstance(identifier, (str, type))):

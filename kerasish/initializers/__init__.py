@@ -49,6 +49,7 @@ class Initializer:
 
 
 class Constant(Initializer):
+    """Fills the tensor with `value`."""
     def __init__(self, value=0.0):
         self.value = value
 
@@ -60,11 +61,13 @@ class Constant(Initializer):
 
 
 class Zeros(Initializer):
+    """Fills the tensor with zeros."""
     def __call__(self, shape, dtype=None):
         return kb.get().zeros(tuple(shape), standardize_dtype(dtype))
 
 
 class Ones(Initializer):
+    """Fills the tensor with ones."""
     def __call__(self, shape, dtype=None):
         return kb.get().ones(tuple(shape), standardize_dtype(dtype))
 
@@ -99,6 +102,7 @@ class RandomInitializer(Initializer):
 
 
 class RandomNormal(RandomInitializer):
+    """Draws from a normal distribution of `mean` and `stddev`."""
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
         self.mean, self.stddev = mean, stddev
@@ -111,6 +115,7 @@ class RandomNormal(RandomInitializer):
 
 
 class RandomUniform(RandomInitializer):
+    """Draws uniformly from `[minval, maxval)`."""
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
         self.minval, self.maxval = minval, maxval
@@ -123,6 +128,7 @@ class RandomUniform(RandomInitializer):
 
 
 class TruncatedNormal(RandomInitializer):
+    """Draws from a normal distribution of `mean` and `stddev`, truncated at two standard deviations."""
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
         self.mean, self.stddev = mean, stddev
@@ -246,10 +252,12 @@ _ALIASES = {
 
 
 def serialize(initializer):
+    """An initializer's config dict, for saving."""
     return serialize_keras_object(initializer)
 
 
 def deserialize(config, custom_objects=None):
+    """Rebuilds an initializer from its name or its config dict."""
     return deserialize_keras_object(config, {**ALL_OBJECTS, **_ALIASES}, custom_objects, kind="initializer")
 
 

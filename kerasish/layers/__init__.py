@@ -151,12 +151,14 @@ __all__ += [  # recurrent
 
 
 def serialize(layer):
+    """A layer's config as a dict (`{"class_name": ..., "config": ...}`), for saving."""
     from kerasish.saving.serialization import serialize_keras_object
 
     return serialize_keras_object(layer)
 
 
 def deserialize(config, custom_objects=None):
+    """Rebuilds a layer (or a Sequential or Functional model) from what `serialize` returns."""
     from kerasish.saving.serialization import deserialize_keras_object
 
     objects = {name: obj for name, obj in globals().items() if isinstance(obj, type) and issubclass(obj, Layer)}

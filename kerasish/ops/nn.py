@@ -32,11 +32,13 @@ def relu(x):
 
 @symbolic_aware
 def relu6(x):
+    """min(max(x, 0), 6)."""
     return knp.minimum(relu(x), 6.0)
 
 
 @symbolic_aware
 def sigmoid(x):
+    """1 / (1 + exp(-x))."""
     return _b().sigmoid(value(x))
 
 
@@ -61,6 +63,7 @@ def softplus(x):
 
 @symbolic_aware
 def softsign(x):
+    """x / (|x| + 1)."""
     x = value(x)
     return knp.divide(x, knp.add(knp.abs(x), 1.0))
 
@@ -81,11 +84,13 @@ swish = silu
 
 @symbolic_aware
 def log_sigmoid(x):
+    """log(sigmoid(x)), computed stably as -softplus(-x)."""
     return knp.negative(softplus(knp.negative(x)))
 
 
 @symbolic_aware
 def leaky_relu(x, negative_slope=0.2):
+    """`x` where x >= 0, else `negative_slope * x`."""
     b = _b()
     x = value(x)
     return b.where(b.greater_equal(x, 0), x, b.multiply(x, negative_slope))
@@ -93,6 +98,7 @@ def leaky_relu(x, negative_slope=0.2):
 
 @symbolic_aware
 def elu(x, alpha=1.0):
+    """Exponential linear unit: `x` where x > 0, else `alpha * (exp(x) - 1)`."""
     b = _b()
     x = value(x)
     # expm1 of the negative part only: the unused branch must stay finite so that
@@ -103,6 +109,7 @@ def elu(x, alpha=1.0):
 
 @symbolic_aware
 def selu(x):
+    """Scaled exponential linear unit: `scale * elu(x, alpha)` with the self-normalizing constants."""
     alpha = 1.6732632423543772848170429916717
     scale = 1.0507009873554804934193349852946
     return knp.multiply(elu(x, alpha), scale)
@@ -139,6 +146,7 @@ def softmax(x, axis=-1):
 
 @symbolic_aware
 def log_softmax(x, axis=-1):
+    """log(softmax(x)) along `axis`, computed stably."""
     b = _b()
     fast = override(b, "log_softmax")
     x = value(x)
@@ -150,6 +158,7 @@ def log_softmax(x, axis=-1):
 
 @symbolic_aware
 def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) along `axis`, computed stably."""
     b = _b()
     fast = override(b, "logsumexp")
     x = value(x)

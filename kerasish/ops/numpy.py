@@ -57,14 +57,17 @@ def shape(x) -> tuple:
 
 
 def ndim(x) -> int:
+    """The number of dimensions of `x`."""
     return len(shape(x))
 
 
 def size(x) -> int:
+    """The number of elements of `x`."""
     return int(np.prod(shape(x), dtype=np.int64))
 
 
 def dtype(x) -> str:
+    """The standard dtype name of `x` ("float32", ...), also of a KerasTensor."""
     if isinstance(x, KerasTensor):
         return x.dtype
     x = _v(x)
@@ -84,14 +87,17 @@ def cast(x, dtype):
 
 # ------------------------------------------------------------------- creation
 def zeros(shape, dtype=None):
+    """A tensor of `shape` filled with zeros."""
     return _b().zeros(tuple(shape) if not isinstance(shape, int) else (shape,), standardize_dtype(dtype))
 
 
 def ones(shape, dtype=None):
+    """A tensor of `shape` filled with ones."""
     return _b().ones(tuple(shape) if not isinstance(shape, int) else (shape,), standardize_dtype(dtype))
 
 
 def full(shape, fill_value, dtype=None):
+    """A tensor of `shape` filled with `fill_value`."""
     shape = tuple(shape) if not isinstance(shape, int) else (shape,)
     if dtype is None:
         dtype = kb.floatx() if isinstance(fill_value, float) else None
@@ -100,24 +106,29 @@ def full(shape, fill_value, dtype=None):
 
 @symbolic_aware
 def zeros_like(x, dtype=None):
+    """A tensor of zeros shaped like `x`."""
     return zeros(shape(x), dtype or _dtype_of(x))
 
 
 @symbolic_aware
 def ones_like(x, dtype=None):
+    """A tensor of ones shaped like `x`."""
     return ones(shape(x), dtype or _dtype_of(x))
 
 
 @symbolic_aware
 def full_like(x, fill_value, dtype=None):
+    """A tensor shaped like `x`, filled with `fill_value`."""
     return full(shape(x), fill_value, dtype or _dtype_of(x))
 
 
 def arange(start, stop=None, step=1, dtype=None):
+    """Evenly spaced values in `[start, stop)`, as `np.arange`."""
     return _b().arange(start, stop, step, None if dtype is None else standardize_dtype(dtype))
 
 
 def eye(N, M=None, k=0, dtype=None):  # noqa: N803 - Keras's argument names
+    """A 2-D tensor with ones on the `k`-th diagonal and zeros elsewhere, as `np.eye`."""
     if k != 0:
         n_cols = N if M is None else M
         return convert_to_tensor(np.eye(N, n_cols, k), dtype=dtype or kb.floatx())
@@ -125,6 +136,7 @@ def eye(N, M=None, k=0, dtype=None):  # noqa: N803 - Keras's argument names
 
 
 def identity(n, dtype=None):
+    """The `n` x `n` identity matrix."""
     return eye(n, dtype=dtype)
 
 
@@ -172,22 +184,26 @@ def round(x, decimals=0):  # noqa: A001 - Keras's name
 
 @symbolic_aware
 def square(x):
+    """x * x, elementwise."""
     x = _v(x)
     return _b().multiply(x, x)
 
 
 @symbolic_aware
 def reciprocal(x):
+    """1 / x, elementwise."""
     return _b().divide(1.0, _v(x))
 
 
 @symbolic_aware
 def log2(x):
+    """Base-2 logarithm, elementwise."""
     return _b().divide(_b().log(_v(x)), math.log(2.0))
 
 
 @symbolic_aware
 def log10(x):
+    """Base-10 logarithm, elementwise."""
     return _b().divide(_b().log(_v(x)), math.log(10.0))
 
 
@@ -249,17 +265,20 @@ def clip(x, x_min, x_max):
 # ------------------------------------------------------------------ reductions
 @symbolic_aware
 def sum(x, axis=None, keepdims=False):  # noqa: A001 - Keras's name
+    """Sum of the elements along `axis` (of all of them when None)."""
     return _b().sum(_v(x), axis=axis, keepdims=keepdims)
 
 
 @symbolic_aware
 def max(x, axis=None, keepdims=False, initial=None):  # noqa: A001 - Keras's name
+    """The largest element along `axis` (at least `initial`, when given)."""
     out = _b().max(_v(x), axis=axis, keepdims=keepdims)
     return out if initial is None else _b().maximum(out, initial)
 
 
 @symbolic_aware
 def min(x, axis=None, keepdims=False, initial=None):  # noqa: A001 - Keras's name
+    """The smallest element along `axis` (at most `initial`, when given)."""
     out = _b().min(_v(x), axis=axis, keepdims=keepdims)
     return out if initial is None else _b().minimum(out, initial)
 
@@ -291,31 +310,37 @@ def var(x, axis=None, keepdims=False):
 
 @symbolic_aware
 def std(x, axis=None, keepdims=False):
+    """Standard deviation along `axis` (over all elements when None)."""
     return sqrt(var(x, axis=axis, keepdims=keepdims))
 
 
 @symbolic_aware
 def argmax(x, axis=None, keepdims=False):
+    """The index of the largest element along `axis`, as `np.argmax` (int32)."""
     return _b().argmax(_v(x), axis=axis, keepdims=keepdims)
 
 
 @symbolic_aware
 def argmin(x, axis=None, keepdims=False):
+    """The index of the smallest element along `axis`, as `np.argmin` (int32)."""
     return _b().argmin(_v(x), axis=axis, keepdims=keepdims)
 
 
 @symbolic_aware
 def any(x, axis=None, keepdims=False):  # noqa: A001 - Keras's name
+    """Whether any element is true along `axis` (over all elements when None)."""
     return _b().any(_v(x), axis=axis, keepdims=keepdims)
 
 
 @symbolic_aware
 def all(x, axis=None, keepdims=False):  # noqa: A001 - Keras's name
+    """Whether all elements are true along `axis` (over all elements when None)."""
     return _b().all(_v(x), axis=axis, keepdims=keepdims)
 
 
 @symbolic_aware
 def cumsum(x, axis=None, dtype=None):
+    """Cumulative sum along `axis` (of the flattened tensor when None)."""
     x = _v(x)
     if axis is None:
         x = _b().reshape(x, (-1,))
@@ -326,6 +351,7 @@ def cumsum(x, axis=None, dtype=None):
 
 @symbolic_aware
 def count_nonzero(x, axis=None):
+    """The number of non-zero elements along `axis` (over all elements when None)."""
     return _b().sum(_b().cast(_b().not_equal(_v(x), 0), "int32"), axis=axis)
 
 
@@ -340,6 +366,7 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - Keras's name
 # --------------------------------------------------------------------- shapes
 @symbolic_aware
 def reshape(x, newshape):
+    """`x` with a new shape (one dimension may be -1 or None: inferred)."""
     if isinstance(newshape, int):
         newshape = (newshape,)
     return _b().reshape(_v(x), tuple(-1 if d is None else int(d) for d in newshape))
@@ -347,11 +374,13 @@ def reshape(x, newshape):
 
 @symbolic_aware
 def transpose(x, axes=None):
+    """`x` with its axes permuted (reversed when `axes` is None)."""
     return _b().transpose(_v(x), None if axes is None else tuple(axes))
 
 
 @symbolic_aware
 def expand_dims(x, axis):
+    """`x` with a new axis of size 1 at `axis` (or at each of several axes)."""
     x = _v(x)
     s = list(_b().shape(x))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
@@ -363,6 +392,7 @@ def expand_dims(x, axis):
 
 @symbolic_aware
 def squeeze(x, axis=None):
+    """`x` without its axes of size 1 (or without the given `axis` only)."""
     x = _v(x)
     s = _b().shape(x)
     if axis is None:
@@ -377,11 +407,13 @@ def squeeze(x, axis=None):
 
 @symbolic_aware
 def concatenate(xs, axis=0):
+    """Joins a sequence of tensors along an existing `axis`."""
     return _b().concatenate([_v(x) for x in xs], axis=axis)
 
 
 @symbolic_aware
 def stack(x, axis=0):
+    """Joins a sequence of tensors along a new `axis`."""
     return _b().concatenate([expand_dims(t, axis) for t in x], axis=axis)
 
 
@@ -417,11 +449,13 @@ def get_item(x, key):
 
 @symbolic_aware
 def take(x, indices, axis=None):
+    """Elements of `x` at `indices` along `axis` (of the flattened tensor when None), as `np.take`."""
     return _b().take(_v(x), _v(indices), axis=axis)
 
 
 @symbolic_aware
 def take_along_axis(x, indices, axis=None):
+    """Elements of `x` picked by `indices` along `axis`, as `np.take_along_axis`."""
     x = _v(x)
     if axis is None:
         x = _b().reshape(x, (-1,))
@@ -431,6 +465,7 @@ def take_along_axis(x, indices, axis=None):
 
 @symbolic_aware
 def broadcast_to(x, shape):
+    """`x` broadcast to `shape`, as `np.broadcast_to`."""
     return _b().broadcast_to(_v(x), tuple(shape))
 
 
@@ -472,6 +507,7 @@ def repeat(x, repeats, axis=None):
 
 @symbolic_aware
 def pad(x, pad_width, mode="constant", constant_values=None):
+    """`x` padded with `constant_values` (0 by default); only `mode="constant"`."""
     if mode != "constant":
         raise ValueError(f"`pad` supports mode='constant'. Received: mode={mode!r}")
     x = _v(x)
@@ -482,12 +518,14 @@ def pad(x, pad_width, mode="constant", constant_values=None):
 
 @symbolic_aware
 def flip(x, axis=None):
+    """`x` with the order of its elements reversed along `axis` (all axes when None)."""
     return _b().flip(_v(x), axis=axis)
 
 
 # -------------------------------------------------------------- linear algebra
 @symbolic_aware
 def matmul(x1, x2):
+    """Matrix product, as `np.matmul` (batched over leading axes)."""
     return _b().matmul(_v(x1), _v(x2))
 
 
@@ -539,6 +577,7 @@ def tensordot(x1, x2, axes=2):
 # -------------------------------------------------------------------- misc
 @symbolic_aware
 def stop_gradient(x):
+    """`x`, seen as a constant by differentiation (its gradient is zero)."""
     return _b().stop_gradient(_v(x))
 
 
@@ -548,14 +587,17 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
 
 
 def cond(pred, true_fn, false_fn):
+    """`true_fn()` if `pred` else `false_fn()`, in a form a compiling backend can trace."""
     return _b().cond(_v(pred), true_fn, false_fn)
 
 
 def fori_loop(lower, upper, body_fun, init_val):
+    """Runs `val = body_fun(i, val)` for i in `[lower, upper)` from `init_val`; returns `val`."""
     return _b().fori_loop(lower, upper, body_fun, init_val)
 
 
 def promote_dtypes(*dtypes) -> str:
+    """The dtype that values of the given dtypes combine to in arithmetic."""
     return result_dtype(*dtypes)
 
 

@@ -120,6 +120,7 @@ class KerasTensor:
 
 
 def is_keras_tensor(x) -> bool:
+    """Whether `x` is a symbolic `KerasTensor`."""
     return isinstance(x, KerasTensor)
 
 

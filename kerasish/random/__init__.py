@@ -89,24 +89,29 @@ def draw_seed(seed):
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Draws from a normal distribution of `mean` and `stddev`."""
     return kb.get().random_normal(tuple(shape), draw_seed(seed), mean, stddev, standardize_dtype(dtype))
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    """Draws uniformly from `[minval, maxval)`."""
     return kb.get().random_uniform(tuple(shape), draw_seed(seed), minval, maxval, standardize_dtype(dtype))
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Draws from a normal distribution of `mean` and `stddev`, truncated at two standard deviations."""
     return kb.get().random_truncated_normal(
         tuple(shape), draw_seed(seed), mean, stddev, standardize_dtype(dtype)
     )
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
+    """Draws integers uniformly from `[minval, maxval)`."""
     return kb.get().random_randint(tuple(shape), draw_seed(seed), minval, maxval, standardize_dtype(dtype))
 
 
 def categorical(logits, num_samples, dtype="int32", seed=None):
+    """Draws `num_samples` class indices per row of `logits` (unnormalized log-probabilities)."""
     return kb.get().random_categorical(value(logits), int(num_samples), draw_seed(seed), standardize_dtype(dtype))
 
 

@@ -46,6 +46,7 @@ class L1L2(Regularizer):
 
 
 class L1(Regularizer):
+    """The penalty `l1 * sum(|x|)`."""
     def __init__(self, l1=0.01):
         self.l1 = _check("l1", l1)
 
@@ -57,6 +58,7 @@ class L1(Regularizer):
 
 
 class L2(Regularizer):
+    """The penalty `l2 * sum(x**2)`."""
     def __init__(self, l2=0.01):
         self.l2 = _check("l2", l2)
 
@@ -71,10 +73,12 @@ ALL_OBJECTS = {"Regularizer": Regularizer, "L1": L1, "L2": L2, "L1L2": L1L2, "l1
 
 
 def serialize(regularizer):
+    """A regularizer's config dict, for saving."""
     return serialize_keras_object(regularizer)
 
 
 def get(identifier):
+    """A regularizer from a name, a config dict or a regularizer (None stays None)."""
     if identifier is None:
         return None
     if isinstance(identifier, Regularizer) or (callable(identifier) and not isinstance(identifier, (str, type))):
