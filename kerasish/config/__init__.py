@@ -9,5 +9,6 @@ from kerasish.backend.config import (
     set_floatx,
     set_image_data_format,
 )
+from kerasish.saving.serialization import enable_unsafe_deserialization
 
-__all__ = ["backend", "epsilon", "floatx", "image_data_format", "set_epsilon", "set_floatx", "set_image_data_format"]
+__all__ = ["backend", "enable_unsafe_deserialization", "epsilon", "floatx", "image_data_format", "set_epsilon", "set_floatx", "set_image_data_format"]

@@ -79,8 +79,9 @@ class Lambda(Layer):
     function is saved by name (register it with
     `kerasish.saving.register_keras_serializable()` when it lives outside kerasish);
     one holding a Python lambda or a local function cannot be saved: Keras saves those
-    as Python bytecode, which kerasish does not write or load (loading bytecode runs
-    arbitrary code), so `get_config` raises.
+    as Python bytecode, which kerasish does not write, so `get_config` raises. A Keras
+    Lambda saved as bytecode loads only with `safe_mode=False` (or after
+    `kerasish.config.enable_unsafe_deserialization()`), since loading it runs code from the file.
 
     >>> import numpy as np
     >>> import kerasish as keras
@@ -203,11 +204,10 @@ class Lambda(Layer):
             if isinstance(value, dict) and value.get("class_name") == "__lambda__":
                 if serialization.in_safe_mode() is not False:
                     raise serialization.unsafe_config_error(f"a `Lambda` layer whose `{what}` is a Python lambda")
-                raise ValueError(
-                    f"Lambda: the config's `{what}` is Python bytecode (a lambda saved by Keras). kerasish does "
-                    "not load bytecode, because it could run arbitrary code. Rebuild the layer in code with the "
-                    "function, or save a named, registered function instead."
-                )
+                # Safe mode is off: the user trusts the file (Keras's `func_load`).
+                inner = value.get("config") or {}
+                return serialization.load_lambda_bytecode(inner.get("code"), inner.get("defaults"),
+                                                          inner.get("closure"))
             if isinstance(value, dict) and value.get("class_name") == "function":
                 return _lookup_function(value["config"], value.get("module"), custom_objects)
             if isinstance(value, str):
