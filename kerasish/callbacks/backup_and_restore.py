@@ -26,11 +26,11 @@ class BackupAndRestore(Callback):
     """Backs up the training state during `fit`, so that an interrupted `fit` can resume.
 
     At the end of every epoch (or every `save_freq` batches) the callback writes to
-    `backup_dir` the model's weights with the optimizer's state (a `.weights.h5` file;
-    the model's variables include the state of its seed generators, so Dropout goes on
-    drawing the same masks), and a small JSON file with the training state: the epoch
-    to resume at and the state of Python's `random` and NumPy's global generator (which
-    `fit` shuffles with). When `fit` starts again with this callback after an
+    `backup_dir` the model's weights with the optimizer's state (a `.weights.h5` file),
+    and a small JSON file with the training state: the epoch to resume at, the states of
+    the model's seed generators (which a weights file leaves out, as Keras's does; they
+    make Dropout go on drawing the same masks) and of Python's `random` and NumPy's
+    global generator (which `fit` shuffles with). When `fit` starts again with this callback after an
     interruption (the same process or a new one, with the same model, compile and fit
     arguments), all of that is restored and training resumes at the saved epoch, so
     that it ends where an uninterrupted run would have. When `fit` completes, the backup
@@ -165,6 +165,10 @@ class BackupAndRestore(Callback):
             "batch": int(batch),
             "weights": weights_name,
             "save_count": self._save_count,
+            "model_state": [
+                {"path": v.path, "dtype": str(value.dtype), "shape": list(value.shape), "value": value.tolist()}
+                for v, value in ((v, np.asarray(v.numpy())) for v in _unsaved_variables(self.model))
+            ],
             **rng_state,
         }
         keep = {weights_name}
@@ -211,6 +215,7 @@ class BackupAndRestore(Callback):
         for path in candidates:
             try:
                 metadata = _read_metadata(path)
+                state = _model_state(self.model, metadata)
                 # All or nothing: a file that does not load leaves the model unchanged.
                 self.model.load_weights(os.path.join(self.backup_dir, metadata["weights"]))
             except (OSError, ValueError, KeyError, TypeError) as e:
@@ -222,6 +227,8 @@ class BackupAndRestore(Callback):
                     f"resuming from the previous one ({path}).",
                     stacklevel=3,
                 )
+            for variable, value in state:
+                variable.assign(value)
             _set_rng_state(metadata)
             self._save_count = int(metadata.get("save_count", 0))
             self._current_epoch = int(metadata["epoch"])
@@ -231,6 +238,34 @@ class BackupAndRestore(Callback):
         raise ValueError(
             f"BackupAndRestore: no backup in {self.backup_dir!r} could be loaded: " + "; ".join(errors)
         )
+
+
+def _unsaved_variables(model) -> list:
+    """The model's variables that its weights file leaves out, as Keras's does: the states
+    of its seed generators (Dropout's, ...), which decide the rest of the run's draws."""
+    saved = {id(v) for layer in model._flatten_layers() for v in layer._variables}
+    return [v for v in model.variables if id(v) not in saved]
+
+
+def _model_state(model, metadata: dict) -> list:
+    """Pairs (variable, value) of the backup's `model_state`, checked against the model."""
+    variables = _unsaved_variables(model)
+    saved = metadata.get("model_state", [])
+    if len(saved) != len(variables):
+        raise ValueError(
+            f"The backup holds {len(saved)} seed-generator states, the model has {len(variables)}: "
+            "is it the model that was backed up?"
+        )
+    pairs = []
+    for variable, entry in zip(variables, saved):
+        value = np.asarray(entry["value"], dtype=entry["dtype"]).reshape(entry["shape"])
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(
+                f"The backup's state {entry['path']!r} has shape {value.shape}; the model's "
+                f"{variable.path!r} has shape {tuple(variable.shape)}."
+            )
+        pairs.append((variable, value))
+    return pairs
 
 
 def _rng_state() -> dict:
