@@ -56,6 +56,7 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
 
 
 def get_registered_name(obj) -> str:
+    """The name `obj` is saved under: `package>Name` if registered, else its own name."""
     return _CUSTOM_NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
 
 
