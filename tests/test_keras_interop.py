@@ -159,3 +159,137 @@ def test_keras_saves_kerasish_loads(backend, kind, tmp_path):
     assert_close(predict(twin, x), expected)
     loaded = kerasish.models.load_model(tmp_path / "m.h5")
     assert_close(predict(loaded, x), expected)
+
+
+# ------------------------------------------------------------ Keras 2's .h5, by hand
+def _dense_config(name, units, activation):
+    return {"class_name": "Dense", "config": {
+        "name": name, "trainable": True, "dtype": "float32", "units": units, "activation": activation,
+        "use_bias": True, "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": None}},
+        "bias_initializer": {"class_name": "Zeros", "config": {}}, "kernel_regularizer": None,
+        "bias_regularizer": None, "activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None}}
+
+
+def write_keras2_h5(path, weights, with_config):
+    """A file as Keras 2 (tf.keras 2.x) writes it: `layer_names`, `weight_names`, `<layer>/<weight>:0`."""
+    import json
+
+    import h5py
+
+    names = ["dense_a", "batch_normalization", "dropout", "dense_b"]
+    weight_names = {
+        "dense_a": ["kernel:0", "bias:0"],
+        "batch_normalization": ["gamma:0", "beta:0", "moving_mean:0", "moving_variance:0"],
+        "dropout": [],
+        "dense_b": ["kernel:0", "bias:0"],
+    }
+    arrays = iter(weights)
+    with h5py.File(path, "w") as f:
+        group = f.create_group("model_weights") if with_config else f
+        group.attrs["layer_names"] = np.array([n.encode() for n in names])
+        group.attrs["backend"] = b"tensorflow"
+        group.attrs["keras_version"] = b"2.13.1"
+        for name in names:
+            g = group.create_group(name)
+            full = [f"{name}/{w}".encode() for w in weight_names[name]]
+            g.attrs["weight_names"] = np.array(full, dtype="S") if full else np.zeros((0,), dtype="S1")
+            for w in full:
+                g.create_dataset(w.decode(), data=next(arrays))
+        if with_config:
+            config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+                {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4], "dtype": "float32",
+                                                        "sparse": False, "ragged": False, "name": "dense_a_input"}},
+                _dense_config("dense_a", 3, "relu"),
+                {"class_name": "BatchNormalization", "config": {
+                    "name": "batch_normalization", "trainable": True, "dtype": "float32", "axis": [1],
+                    "momentum": 0.99, "epsilon": 0.001, "center": True, "scale": True,
+                    "beta_initializer": {"class_name": "Zeros", "config": {}},
+                    "gamma_initializer": {"class_name": "Ones", "config": {}},
+                    "moving_mean_initializer": {"class_name": "Zeros", "config": {}},
+                    "moving_variance_initializer": {"class_name": "Ones", "config": {}},
+                    "beta_regularizer": None, "gamma_regularizer": None, "beta_constraint": None,
+                    "gamma_constraint": None}},
+                {"class_name": "Dropout", "config": {"name": "dropout", "trainable": True, "dtype": "float32",
+                                                     "rate": 0.5, "noise_shape": None, "seed": None}},
+                _dense_config("dense_b", 2, "linear"),
+            ]}}
+            f.attrs["model_config"] = json.dumps(config).encode()
+            f.attrs["backend"] = b"tensorflow"
+            f.attrs["keras_version"] = b"2.13.1"
+
+
+def keras2_weights():
+    rng = np.random.default_rng(4)
+    return [
+        rng.normal(size=(4, 3)).astype("float32"), rng.normal(size=(3,)).astype("float32"),
+        rng.normal(size=(3,)).astype("float32"), rng.normal(size=(3,)).astype("float32"),
+        rng.normal(size=(3,)).astype("float32"), rng.uniform(0.5, 2.0, size=(3,)).astype("float32"),
+        rng.normal(size=(3, 2)).astype("float32"), rng.normal(size=(2,)).astype("float32"),
+    ]
+
+
+def keras2_expected(x, w):
+    h = np.maximum(x @ w[0] + w[1], 0.0)
+    h = (h - w[4]) / np.sqrt(w[5] + 1e-3) * w[2] + w[3]
+    return h @ w[6] + w[7]
+
+
+def keras2_architecture(lib):
+    L = lib.layers
+    return lib.Sequential([lib.Input(shape=(4,)), L.Dense(3, activation="relu", name="dense_a"),
+                           L.BatchNormalization(name="batch_normalization"), L.Dropout(0.5, name="dropout"),
+                           L.Dense(2, name="dense_b")])
+
+
+def test_keras2_h5_written_by_hand_loads(backend, tmp_path):
+    weights = keras2_weights()
+    x = np.random.default_rng(5).normal(size=(6, 4)).astype("float32")
+    expected = keras2_expected(x, weights)
+
+    write_keras2_h5(tmp_path / "w.h5", weights, with_config=False)
+    for by_name in (False, True):
+        model = keras2_architecture(kerasish)
+        model.load_weights(tmp_path / "w.h5", by_name=by_name)
+        assert_close(predict(model, x), [expected])
+    # Real Keras 3 reads the same hand-written file the same way.
+    twin = keras2_architecture(rk)
+    twin.load_weights(tmp_path / "w.h5")
+    assert_close(predict(twin, x), [expected])
+
+    write_keras2_h5(tmp_path / "m.h5", weights, with_config=True)
+    loaded = kerasish.models.load_model(tmp_path / "m.h5")
+    assert [layer.name for layer in loaded.layers] == ["dense_a", "batch_normalization", "dropout", "dense_b"]
+    assert_close(predict(loaded, x), [expected])
+    assert_close(predict(rk.models.load_model(tmp_path / "m.h5"), x), [expected])
+
+
+# ------------------------------------------------------------------ Lambda bytecode
+def keras_lambda_model(path):
+    """A model with two Python lambdas (one with a closure), saved by real Keras as bytecode."""
+    offset = 0.5
+    model = rk.Sequential([
+        rk.Input(shape=(3,)), rk.layers.Lambda(lambda t: t * 2.0 + 1.0), rk.layers.Dense(2),
+        rk.layers.Lambda(lambda t: t - offset),
+    ])
+    model.save(path)
+    return model
+
+
+def test_keras_lambda_bytecode_needs_safe_mode_off(backend, tmp_path, monkeypatch):
+    from kerasish.saving import serialization
+
+    path = tmp_path / "lambda.keras"
+    source = keras_lambda_model(path)
+    x = np.random.default_rng(6).normal(size=(4, 3)).astype("float32")
+    expected = predict(source, x)
+
+    with pytest.raises(ValueError, match=r"safe_mode=False.*kerasish\.config\.enable_unsafe_deserialization\(\)"):
+        kerasish.models.load_model(path)
+    loaded = kerasish.models.load_model(path, safe_mode=False)
+    assert_close(predict(loaded, x), expected)
+
+    monkeypatch.setattr(serialization, "_UNSAFE_GLOBALLY", False)  # restored after the test
+    with pytest.raises(ValueError, match="refused in safe mode"):
+        kerasish.models.load_model(path)
+    kerasish.config.enable_unsafe_deserialization()
+    assert_close(predict(kerasish.models.load_model(path), x), expected)

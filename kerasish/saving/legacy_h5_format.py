@@ -262,6 +262,26 @@ def load_weights_from_hdf5_group(f, model, filepath: str, skip_mismatch: bool = 
     return report
 
 
+def _from_keras2_config(config):
+    """Keras 2's layer configs as Keras 3 reads them (`saving_utils.model_from_config`).
+
+    Keras 2 writes a built layer's `axis` as a list (`BatchNormalization`: `"axis": [3]`);
+    a one-element list becomes its int, in the model's config and its layers', nested
+    models' included.
+    """
+    if isinstance(config, list):
+        return [_from_keras2_config(c) for c in config]
+    if not (isinstance(config, dict) and "class_name" in config and isinstance(config.get("config"), dict)):
+        return config
+    inner = dict(config["config"])
+    axis = inner.get("axis")
+    if isinstance(axis, list) and len(axis) == 1 and isinstance(axis[0], int):
+        inner["axis"] = axis[0]
+    if isinstance(inner.get("layers"), list):
+        inner["layers"] = _from_keras2_config(inner["layers"])
+    return {**config, "config": inner}
+
+
 def load_model_from_hdf5(f, filepath: str, custom_objects=None, compile: bool = True, safe_mode: bool = True):
     """A model from an open legacy `.h5` model file (one with a `model_config` attribute)."""
     from kerasish import layers
@@ -283,6 +303,7 @@ def load_model_from_hdf5(f, filepath: str, custom_objects=None, compile: bool = 
             f"No model config found in {filepath!r} (its `model_config` attribute is missing or is not a "
             "dict with 'class_name'). A weights-only file is loaded with `model.load_weights`."
         )
+    model_config = _from_keras2_config(model_config)
     model = rebuild_model(model_config, filepath, lambda: layers.deserialize(model_config, custom_objects),
                           custom_objects, safe_mode)
     if "model_weights" not in f:
