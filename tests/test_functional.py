@@ -181,3 +181,39 @@ def test_layers_are_ordered_by_depth_as_keras(backend):
     d1, d2, d3 = layers.Dense(3, name="d1"), layers.Dense(3, name="d2"), layers.Dense(3, name="d3")
     model = keras.Model(x, layers.Add(name="add")([d3(x), d2(d1(x))]))
     assert [layer.name for layer in model.layers] == ["x", "d1", "d3", "d2", "add"]
+
+
+def test_subclass_created_with_inputs_and_outputs(backend):
+    # Keras's "customizing fit" guides create a Model subclass from inputs and outputs.
+    class CustomModel(keras.Model):
+        steps = 0
+
+        def train_step(self, state, data):
+            CustomModel.steps += 1
+            return super().train_step(state, data)
+
+    inputs = keras.Input(shape=(3,))
+    model = CustomModel(inputs, layers.Dense(1)(inputs))
+    assert isinstance(model, keras.models.Functional) and model.output_shape == (None, 1)
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((8, 3), "float32")
+    model.fit(x, np.zeros((8, 1), "float32"), epochs=1, batch_size=8, verbose=0)
+    assert CustomModel.steps >= 1
+
+
+def test_sequential_starting_with_a_model_and_inner_build_configs(backend):
+    base = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3)])
+    stacked = keras.Sequential([base, layers.Dense(1)])
+    assert stacked.built and stacked.output_shape == (None, 1)
+
+    class Wrapper(keras.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = layers.Dense(2)
+
+        def call(self, x):
+            return self.inner(x)
+
+    wrapper = Wrapper()
+    keras.Sequential([keras.Input(shape=(5,)), wrapper])
+    assert wrapper.inner.get_build_config() == {"input_shape": (None, 5)}

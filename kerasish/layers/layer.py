@@ -314,13 +314,34 @@ class Layer(Operation):
         self.built = True
 
     def _maybe_build(self, args) -> None:
-        if self.built or not args:
+        if not args:
+            return
+        if self.built:
+            if getattr(self, "_built_during_inference", False) and in_shape_inference():
+                # Built while shapes were inferred with stand-in sizes: a size that differs on
+                # the second run is unknown, and the build config says None there, as Keras.
+                self._merge_build_shapes(tree.map_structure(_shape_of, args[0]))
             return
         first = args[0]
         shapes = tree.map_structure(_shape_of, first)
         self._build_shapes_dict = {"input_shape": shapes}
+        self._built_during_inference = in_shape_inference()
         self.build(shapes)
         self.built = True
+
+    def _merge_build_shapes(self, shapes) -> None:
+        previous = (self._build_shapes_dict or {}).get("input_shape")
+        if previous is None:
+            return
+        try:
+            merged = _zip_shapes(
+                lambda a, b: tuple(x if x == y else None for x, y in zip(a, b)) if len(a) == len(b) else a,
+                previous, shapes,
+            )
+        except ValueError:
+            return
+        self._build_shapes_dict = {"input_shape": merged}
+        self._built_during_inference = False
 
     def get_build_config(self) -> dict | None:
         return self._build_shapes_dict
@@ -364,7 +385,7 @@ class Layer(Operation):
 
         args = self._convert_inputs(args)
         self._check_input_compatibility(args)
-        if not self.built:
+        if not self.built or self.__dict__.get("_built_during_inference"):
             with _training_context(None):
                 self._maybe_build(args)
         self._losses = []

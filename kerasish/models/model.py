@@ -38,11 +38,13 @@ class Model(Trainer, Layer):
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
-            raise TypeError(
-                f"{type(self).__name__} was given `inputs`/`outputs`; only `kerasish.Model(inputs, outputs)` "
-                "itself builds a Functional model. Received positional arguments: "
-                f"{len(args)}, keyword arguments: {sorted(kwargs)}"
-            )
+            # A subclass called as `CustomModel(inputs, outputs)` (Keras's guides do this to
+            # override train_step): it becomes a Functional model with the subclass's methods.
+            from kerasish.models.functional import Functional
+
+            _make_functional_subclass(type(self), Functional)
+            Functional.__init__(self, *args, **kwargs)
+            return
         Trainer.__init__(self)
         Layer.__init__(self, **kwargs)
 
@@ -156,3 +158,16 @@ class Model(Trainer, Layer):
         """A subclassed model's config: its constructor's arguments when they are plain values."""
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         return self._with_auto_config(config, Model)
+
+
+def _make_functional_subclass(cls, functional) -> None:
+    """Puts Functional between `cls` and Model in its bases, as Keras does for subclasses
+    of Model created with inputs and outputs."""
+    if issubclass(cls, functional):
+        return
+    if cls is Model:
+        raise TypeError("kerasish.Model(inputs, outputs) is handled by Model.__new__.")
+    for base in cls.__bases__:
+        if base is not Model and isinstance(base, type) and issubclass(base, Model):
+            _make_functional_subclass(base, functional)
+    cls.__bases__ = tuple(functional if base is Model else base for base in cls.__bases__)

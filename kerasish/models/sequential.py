@@ -66,8 +66,13 @@ class Sequential(Model):
                     "All layers added to a Sequential model should have unique names. Name "
                     f"{layer.name!r} is already the name of a layer in this model."
                 )
-            if not self._stack and self._input_layer is None and layer._input_kwargs:
-                self._input_layer = _input_layer_from_kwargs(layer)
+            if not self._stack and self._input_layer is None:
+                if layer._input_kwargs:
+                    self._input_layer = _input_layer_from_kwargs(layer)
+                elif _known_single_input(layer) is not None:
+                    # A model with a known input first (as Keras): the stack starts from it.
+                    source = _known_single_input(layer)
+                    self._input_layer = InputLayer(batch_shape=source.shape, dtype=source.dtype)
             self._stack.append(layer)
         if rebuild:
             self._maybe_rebuild()
@@ -193,6 +198,15 @@ class Sequential(Model):
         if not model.built and config.get("build_input_shape"):
             model.build(config["build_input_shape"])
         return model
+
+
+def _known_single_input(layer: Layer):
+    """The single symbolic input of a built Functional or Sequential model, else None."""
+    try:
+        inputs = layer.inputs
+    except AttributeError:
+        return None
+    return inputs[0] if isinstance(inputs, list) and len(inputs) == 1 else None
 
 
 def _input_layer_from_kwargs(layer: Layer) -> InputLayer:

@@ -475,7 +475,7 @@ def _is_builtin(loss) -> bool:
     if loss is None:
         return False
     fn = getattr(loss, "fn", loss)
-    return getattr(fn, "__module__", "").startswith("kerasish.losses")
+    return (getattr(fn, "__module__", None) or "").startswith("kerasish.losses")
 
 
 def _loss_label(loss) -> str:
