@@ -293,3 +293,13 @@ def test_keras_lambda_bytecode_needs_safe_mode_off(backend, tmp_path, monkeypatc
         kerasish.models.load_model(path)
     kerasish.config.enable_unsafe_deserialization()
     assert_close(predict(kerasish.models.load_model(path), x), expected)
+
+
+def test_lambda_loader_uses_no_pickle_or_eval():
+    import inspect
+
+    from kerasish.layers import lambda_layer
+
+    source = inspect.getsource(lambda_layer)
+    for forbidden in ("pickle", "eval(", "exec(", "__import__"):
+        assert forbidden not in source

@@ -44,6 +44,41 @@ def _lookup_function(name: str, module: str | None, custom_objects: dict | None)
     )
 
 
+def _load_lambda_bytecode(code, defaults=None, closure=None):
+    """A function from Keras's `__lambda__` form (`python_utils.func_dump`): base64 of marshalled code.
+
+    This runs code from the file, so it is only called when the user turned safe mode
+    off. The bytecode is Python-version specific, as in Keras. Its globals are a small
+    namespace (`keras`/`ops`/`np` names point at kerasish and NumPy), not a module's.
+    """
+    import base64
+    import binascii
+    import builtins
+    import marshal
+    import types
+
+    try:
+        raw = base64.b64decode(code.encode("ascii"), validate=False)
+        compiled = marshal.loads(raw)
+    except (AttributeError, UnicodeEncodeError, binascii.Error, ValueError, EOFError, TypeError) as e:
+        raise ValueError(
+            "Could not decode a lambda's bytecode from the config (it must come from the same Python "
+            f"version that wrote it): {e}"
+        ) from e
+    if not isinstance(compiled, types.CodeType):
+        raise ValueError(f"A lambda's bytecode decoded to {type(compiled).__name__}, not a code object.")
+    import kerasish
+
+    namespace = {"__builtins__": builtins, "keras": kerasish, "ops": kerasish.ops, "np": np}
+    cells = None if closure is None else tuple(types.CellType(v) for v in closure)
+    if len(cells or ()) != len(compiled.co_freevars):
+        raise ValueError(
+            f"A lambda's config has {len(cells or ())} closure values; its code needs {len(compiled.co_freevars)}."
+        )
+    return types.FunctionType(compiled, namespace, compiled.co_name,
+                              tuple(defaults) if defaults is not None else None, cells)
+
+
 def _serialize_value(value):
     """Config form of `arguments` and `mask` values: arrays as Keras writes them."""
     if isinstance(value, np.ndarray):
@@ -206,8 +241,7 @@ class Lambda(Layer):
                     raise serialization.unsafe_config_error(f"a `Lambda` layer whose `{what}` is a Python lambda")
                 # Safe mode is off: the user trusts the file (Keras's `func_load`).
                 inner = value.get("config") or {}
-                return serialization.load_lambda_bytecode(inner.get("code"), inner.get("defaults"),
-                                                          inner.get("closure"))
+                return _load_lambda_bytecode(inner.get("code"), inner.get("defaults"), inner.get("closure"))
             if isinstance(value, dict) and value.get("class_name") == "function":
                 return _lookup_function(value["config"], value.get("module"), custom_objects)
             if isinstance(value, str):

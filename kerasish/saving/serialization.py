@@ -161,44 +161,6 @@ def unsafe_config_error(what: str) -> ValueError:
     )
 
 
-def load_lambda_bytecode(code, defaults=None, closure=None):
-    """A function from Keras's `__lambda__` form (`python_utils.func_dump`): base64 of marshalled code.
-
-    This runs code from the file, so it is only called when the user turned safe mode
-    off. The bytecode is Python-version specific, as in Keras. Its globals are a small
-    namespace (`keras`/`ops`/`np` names point at kerasish and NumPy), not a module's.
-    """
-    import base64
-    import binascii
-    import builtins
-    import marshal
-    import types
-
-    if isinstance(code, (list, tuple)):  # Keras's generic form: `value` holds (code, defaults, closure)
-        code, defaults, closure = code
-    try:
-        raw = base64.b64decode(code.encode("ascii"), validate=False)
-        compiled = marshal.loads(raw)
-    except (UnicodeEncodeError, binascii.Error, ValueError, EOFError, TypeError) as e:
-        raise ValueError(
-            "Could not decode a lambda's bytecode from the config (it must come from the same Python "
-            f"version that wrote it): {e}"
-        ) from e
-    if not isinstance(compiled, types.CodeType):
-        raise ValueError(f"A lambda's bytecode decoded to {type(compiled).__name__}, not a code object.")
-    import numpy as np
-
-    import kerasish
-
-    namespace = {"__builtins__": builtins, "keras": kerasish, "ops": kerasish.ops, "np": np}
-    cells = None if closure is None else tuple(types.CellType(v) for v in closure)
-    if len(cells or ()) != len(compiled.co_freevars):
-        raise ValueError(
-            f"A lambda's config has {len(cells or ())} closure values; its code needs {len(compiled.co_freevars)}."
-        )
-    return types.FunctionType(compiled, namespace, compiled.co_name,
-                              tuple(defaults) if defaults is not None else None, cells)
-
 
 # ------------------------------------------------------------ object sharing
 class ObjectSharingScope:
@@ -377,8 +339,10 @@ def deserialize_keras_object(
         safe = safe_mode if safe_mode is not None else in_safe_mode()
         if safe is None or safe:
             raise unsafe_config_error("a `lambda` object")
-        return load_lambda_bytecode(inner.get("value", inner.get("code")), inner.get("defaults"),
-                                    inner.get("closure"))
+        raise ValueError(
+            "This config holds a `lambda` (Python bytecode) outside a `Lambda` layer, which kerasish cannot "
+            "load yet. Replace it with a named function registered with `register_keras_serializable()`."
+        )
     if class_name == "function":
         return deserialize_keras_object(inner, module_objects, custom_objects, kind, safe_mode)
     shared = _shared_object(config)
