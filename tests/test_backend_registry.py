@@ -72,3 +72,20 @@ def test_variable_refuses_other_backend():
     with kb.use_backend("jax"):
         with pytest.raises(RuntimeError, match="created with the 'numpy' backend"):
             _ = v.value
+
+
+def test_backend_import_leaves_global_random_state_alone(tmp_path):
+    code = (
+        "import numpy as np, random\n"
+        "np.random.seed(3); random.seed(3)\n"
+        "expected = (np.random.get_state()[1][:4].tolist(), random.random())\n"
+        "np.random.seed(3); random.seed(3)\n"
+        "import kerasish\n"
+        "kerasish.backend.get()\n"
+        "got = (np.random.get_state()[1][:4].tolist(), random.random())\n"
+        "print(expected == got)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "KERASISH_BACKEND"}
+    env["KERASISH_HOME"] = str(tmp_path)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "True"

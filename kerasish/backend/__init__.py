@@ -52,6 +52,26 @@ _state = threading.local()
 _default_name: str | None = None
 
 
+@contextlib.contextmanager
+def _global_rng_untouched():
+    """Keeps NumPy's and Python's global random state as they were across a backend import.
+
+    Importing JAX draws from NumPy's global generator; without this, the first model built
+    in a process would shuffle differently from the next one after the same
+    `set_random_seed`.
+    """
+    import random
+
+    import numpy as np
+
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    try:
+        yield
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
+
+
 def _discover() -> None:
     global _discovered
     if _discovered:
@@ -87,8 +107,9 @@ def _instance(name: str) -> Backend:
             f"A backend is registered through the entry-point group {ENTRY_POINT_GROUP!r}."
         )
     entry = _registry[name]
-    cls = entry.load() if isinstance(entry, metadata.EntryPoint) else entry
-    instance = cls()
+    with _global_rng_untouched():
+        cls = entry.load() if isinstance(entry, metadata.EntryPoint) else entry
+        instance = cls()
     if not isinstance(instance, Backend):
         raise TypeError(f"Backend {name!r} is not a kerasish.backend.Backend: {instance!r}")
     instance.name = instance.name or name
@@ -129,7 +150,8 @@ def _choose_default() -> str:
     if name:
         return name
     try:
-        importlib.import_module("jax")
+        with _global_rng_untouched():
+            importlib.import_module("jax")
         return "jax"
     except ImportError:
         return "numpy"
