@@ -265,3 +265,17 @@ def test_sequential_add_pop_get_layer(backend):
         model.add(layers.Dense(1, name="hidden"))
     with pytest.raises(ValueError, match="Only instances of `kerasish.layers.Layer`"):
         model.add("dense")
+
+
+def test_metrics_whose_state_follows_the_data_in_compile(backend):
+    x, y = _data(n=32)
+    y_onehot = np.eye(3, dtype="float32")[y]
+    model = _model()
+    model.compile(optimizer="adam", loss="categorical_crossentropy",
+                  metrics=[keras.metrics.F1Score(average="macro"), keras.metrics.R2Score()])
+    logs = model.evaluate(x, y_onehot, batch_size=32, verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "f1_score", "r2_score"}
+    probs = model.predict(x, verbose=0)
+    f1 = keras.metrics.F1Score(average="macro")
+    f1.update_state(y_onehot, probs)
+    assert logs["f1_score"] == pytest.approx(float(keras.ops.convert_to_numpy(f1.result())), rel=1e-5)

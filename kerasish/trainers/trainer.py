@@ -343,6 +343,10 @@ class Trainer:
             if needs_metrics:
                 loss_fns = self._compile_loss.loss_fns if self._compile_loss is not None else None
                 self._compile_metrics.build(y_batch, y_pred_spec, names, loss_fns)
+                # Metrics whose state takes its shape from the data (F1Score, R2Score, ...)
+                # create it here, on symbolic data, before any step is traced (as Keras does).
+                y_spec = tree.map_structure(lambda a: KerasTensor((None, *np.shape(a)[1:]), _dtype_of(a)), y_batch)
+                compute_output_spec(lambda t, p: self._compile_metrics.update_state(t, p), y_spec, y_pred_spec)
 
     def output_names_for(self, y_pred) -> list[str]:
         """Names of the model's outputs, in flattened order, as Keras names them."""
