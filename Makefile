@@ -24,8 +24,9 @@ $(VENV)/.installed-dev: $(VENV)/.created pyproject.toml
 demo: $(VENV)/.installed-core
 	$(PY) examples/quickstart.py
 
+# Two workers (one file each at a time): the suite takes about 8 minutes on 2 cores.
 test: $(VENV)/.installed-dev
-	JAX_PLATFORMS=$${JAX_PLATFORMS:-cpu} $(PY) -m pytest
+	JAX_PLATFORMS=$${JAX_PLATFORMS:-cpu} $(PY) -m pytest -n 2 --dist loadfile
 
 # The peers are optional: each one that fails to install is reported as missing.
 bench: $(VENV)/.installed-core
