@@ -279,3 +279,12 @@ def test_metrics_whose_state_follows_the_data_in_compile(backend):
     f1 = keras.metrics.F1Score(average="macro")
     f1.update_state(y_onehot, probs)
     assert logs["f1_score"] == pytest.approx(float(keras.ops.convert_to_numpy(f1.result())), rel=1e-5)
+
+
+def test_predict_compiles_without_compile(backend):
+    x, _ = _data(n=64)
+    model = _model()
+    for _ in range(3):
+        model.predict(x, batch_size=16, verbose=0)
+    if backend.supports_jit:
+        assert model.jit_compile and model.trace_counts["predict"] == 1

@@ -114,7 +114,10 @@ class Trainer:
     def jit_compile(self) -> bool:
         """Whether the steps are compiled: not when running eagerly, nor when a layer cannot
         be compiled (a host-side lookup layer, `supports_jit = False`)."""
-        if not self._jit_compile or self._run_eagerly:
+        requested = self._jit_compile
+        if requested is None:  # not compiled yet (predict): "auto", as Keras
+            requested = kb.get().supports_jit
+        if not requested or self._run_eagerly:
             return False
         return all(getattr(layer, "supports_jit", True) for layer in self._flatten_layers())
 
