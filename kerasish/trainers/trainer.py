@@ -537,9 +537,6 @@ class Trainer:
         if self._can_batch_on_device(adapter):
             return self._run_epoch_on_device(adapter, step_fn, state, callback_list, kind)
         n = self.steps_per_execution if multi_fn is not None else 1
-        needs_batch_logs = callback_list.needs_batch_logs_for(kind)
-        begin = callback_list.on_train_batch_begin if kind == "train" else callback_list.on_test_batch_begin
-        end = callback_list.on_train_batch_end if kind == "train" else callback_list.on_test_batch_end
         step_logs = {}
         step = 0
         batches = adapter.epoch()
@@ -554,22 +551,38 @@ class Trainer:
                 else:
                     calls = [(step_fn, batch, 1) for batch in group]
                 for fn, data, done in calls:
-                    if needs_batch_logs:
-                        begin(step)
-                    step_logs, state = fn(state, self._to_backend(data, batch_axis=1 if done > 1 else 0))
+                    step_logs, state = self._step_with_hooks(
+                        lambda st, fn=fn, data=data, done=done: fn(
+                            st, self._to_backend(data, batch_axis=1 if done > 1 else 0)
+                        ),
+                        state, step, done, callback_list, kind,
+                    )
                     step += done
-                    last = step - 1
-                    if needs_batch_logs:
-                        # A callback reads the model per batch: give it current weights and logs.
-                        self._write_state(self._state_variables(kind), state)
-                        end(last, _logs_to_floats(step_logs))
-                    elif callback_list.wants_progress(last):
-                        callback_list.on_progress(last, lambda logs=step_logs: _logs_to_floats(logs))
                     if self.stop_training and kind == "train":
                         return state, step_logs
         finally:
             batches.close()
         return state, step_logs
+
+    def _step_with_hooks(self, call, state, first, done, callback_list, kind):
+        """Runs `call(state)` (batches `first` .. `first + done - 1`) between the batch hooks.
+
+        The logs leave the device only when a callback wants every batch, or when the
+        progress bar is about to redraw.
+        """
+        if callback_list.needs_batch_logs_for(kind):
+            (callback_list.on_train_batch_begin if kind == "train" else callback_list.on_test_batch_begin)(first)
+            step_logs, state = call(state)
+            # A callback reads the model per batch: give it current weights and logs.
+            self._write_state(self._state_variables(kind), state)
+            end = callback_list.on_train_batch_end if kind == "train" else callback_list.on_test_batch_end
+            end(first + done - 1, _logs_to_floats(step_logs))
+            return step_logs, state
+        step_logs, state = call(state)
+        last = first + done - 1
+        if callback_list.wants_progress(last):
+            callback_list.on_progress(last, lambda logs=step_logs: _logs_to_floats(logs))
+        return step_logs, state
 
     # ------------------------------------------- in-memory data on the device
     #: In-memory data up to this many bytes is moved to the device once and batched there.
@@ -637,9 +650,6 @@ class Trainer:
             data = gather(data, backend.convert_to_tensor(order.astype("int32")))
         size = adapter.batch_size
         n = self.steps_per_execution
-        needs_batch_logs = callback_list.needs_batch_logs_for(kind)
-        begin = callback_list.on_train_batch_begin if kind == "train" else callback_list.on_test_batch_begin
-        end = callback_list.on_train_batch_end if kind == "train" else callback_list.on_test_batch_end
         starts = np.concatenate([[0], np.cumsum([len(b) for b in batches])])
         step_logs, k = {}, 0
         while k < len(batches):
@@ -653,16 +663,8 @@ class Trainer:
                 # A smaller batch (the last of a pass) goes the ordinary way.
                 done = 1
                 call = lambda st, k=k: step_fn(st, self._to_backend(adapter.get_batch(batches[k])))  # noqa: E731
-            if needs_batch_logs:
-                begin(k)
-            step_logs, state = call(state)
+            step_logs, state = self._step_with_hooks(call, state, k, done, callback_list, kind)
             k += done
-            last = k - 1
-            if needs_batch_logs:
-                self._write_state(self._state_variables(kind), state)
-                end(last, _logs_to_floats(step_logs))
-            elif callback_list.wants_progress(last):
-                callback_list.on_progress(last, lambda logs=step_logs: _logs_to_floats(logs))
             if self.stop_training and kind == "train":
                 break
         return state, step_logs
